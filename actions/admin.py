@@ -1,0 +1,128 @@
+from django.contrib import admin
+
+from actions.models import (
+    Action,
+    ActionPartner,
+    CalendarEntry,
+    Condition,
+    Indicator,
+    IndicatorValue,
+    Note,
+    Step,
+)
+
+
+class StepInline(admin.TabularInline):
+    model = Step
+    extra = 0
+    fields = ["position", "text", "parent", "commune", "done"]
+    autocomplete_fields = ["commune"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # Only the fiche's own steps may be chosen as parent.
+        self.parent_action = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "parent":
+            action = getattr(self, "parent_action", None)
+            kwargs["queryset"] = (
+                Step.objects.filter(action=action, parent=None) if action else Step.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class PartnerInline(admin.TabularInline):
+    model = ActionPartner
+    extra = 0
+    autocomplete_fields = ["organisation"]
+
+
+class ConditionInline(admin.TabularInline):
+    model = Condition
+    extra = 0
+
+
+class CalendarInline(admin.TabularInline):
+    model = CalendarEntry
+    extra = 0
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+    show_change_link = True
+
+
+class NoteInline(admin.TabularInline):
+    model = Note
+    extra = 0
+    fields = ["date", "text", "author", "author_name"]
+    raw_id_fields = ["author"]
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "plan", "axis", "pilotage", "status", "progress"]
+    list_display_links = ["number", "title"]
+    list_filter = ["plan", "status"]
+    search_fields = ["title", "fiche_title", "pilotage"]
+    list_select_related = ["plan", "axis__plan"]
+    autocomplete_fields = ["pilots"]
+    inlines = [StepInline, PartnerInline, ConditionInline, CalendarInline, IndicatorInline, NoteInline]
+
+
+class IndicatorValueInline(admin.TabularInline):
+    model = IndicatorValue
+    extra = 0
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["name", "action", "unit", "baseline", "target"]
+    list_select_related = ["action"]
+    search_fields = ["name"]
+    inlines = [IndicatorValueInline]
+
+
+@admin.register(Step)
+class StepAdmin(admin.ModelAdmin):
+    list_display = ["text", "action", "commune", "done"]
+    list_filter = ["done", "action__plan"]
+    list_select_related = ["action", "commune"]
+    search_fields = ["text"]
+    autocomplete_fields = ["commune"]
+    raw_id_fields = ["action", "parent"]
+
+
+@admin.register(CalendarEntry)
+class CalendarEntryAdmin(admin.ModelAdmin):
+    list_display = ["label", "description", "start", "end", "action"]
+    list_select_related = ["action"]
+    search_fields = ["label", "description"]
+    raw_id_fields = ["action"]
+
+
+@admin.register(ActionPartner)
+class ActionPartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "organisation", "action"]
+    list_select_related = ["action", "organisation"]
+    search_fields = ["name", "role"]
+    autocomplete_fields = ["organisation"]
+    raw_id_fields = ["action"]
+
+
+@admin.register(Condition)
+class ConditionAdmin(admin.ModelAdmin):
+    list_display = ["text", "action"]
+    list_select_related = ["action"]
+    search_fields = ["text"]
+    raw_id_fields = ["action"]
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    list_display = ["date", "text", "author_name", "action"]
+    list_select_related = ["action"]
+    search_fields = ["text", "author_name"]
+    raw_id_fields = ["action", "author"]

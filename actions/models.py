@@ -1,0 +1,327 @@
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+from django.urls import reverse
+from django.utils import timezone
+
+from axes.models import Axis, Plan
+from partners.models import Organisation
+
+
+class Status(models.TextChoices):
+    PLANNED = "planned", "À venir"
+    IN_PROGRESS = "in_progress", "En cours"
+    DONE = "done", "Réalisée"
+    ON_HOLD = "on_hold", "En pause"
+    ABANDONED = "abandoned", "Abandonnée"
+
+
+# A fiche that is finished or given up can no longer be late.
+OPEN_STATUSES = [Status.PLANNED, Status.IN_PROGRESS, Status.ON_HOLD]
+
+
+class ActionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(plan__in=Plan.objects.visible_to(user))
+
+    def with_deadline(self, today: datetime.date | None = None):
+        """Annotate `deadline` (the last end date of the calendar) and `is_late`.
+
+        "En retard" is never typed: a fiche still open whose calendar has ended before
+        today is late; an open-ended entry ("Fin 2024 et après") keeps it on time.
+        """
+        today = today or timezone.localdate()
+        entries = CalendarEntry.objects.filter(action=OuterRef("pk"))
+        last_end = entries.exclude(end=None).order_by("-end").values("end")[:1]
+        open_ended = entries.filter(end=None).exclude(start=None)
+        return self.annotate(
+            deadline=Subquery(last_end),
+            is_late=Case(
+                When(
+                    Q(status__in=OPEN_STATUSES) & Q(deadline__lt=today) & ~Exists(open_ended),
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            ),
+        )
+
+    def overdue(self, today: datetime.date | None = None):
+        return self.with_deadline(today).filter(is_late=True)
+
+    def for_listing(self):
+        """What a list of fiches shows: axis, pilots, lateness. Two queries whatever the size."""
+        return (
+            self.select_related("axis", "plan").prefetch_related("pilots").with_deadline().order_by("number")
+        )
+
+    def with_details(self):
+        """Everything a fiche page shows, in a fixed number of queries."""
+        top_steps = Step.objects.filter(parent=None).select_related("commune")
+        children = Step.objects.select_related("commune")
+        return (
+            self.for_listing()
+            .select_related("axis__plan")
+            .prefetch_related(
+                models.Prefetch("steps", queryset=top_steps, to_attr="top_steps"),
+                models.Prefetch("top_steps__children", queryset=children),
+                models.Prefetch("partners", queryset=ActionPartner.objects.select_related("organisation")),
+                "conditions",
+                "calendar_entries",
+                models.Prefetch("indicators", queryset=Indicator.objects.prefetch_related("values")),
+                models.Prefetch("notes", queryset=Note.objects.order_by("-date", "-pk")),
+            )
+        )
+
+
+class Action(models.Model):
+    """A fiche-action of the plan."""
+
+    plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="actions")
+    axis = models.ForeignKey(Axis, verbose_name="axe", on_delete=models.CASCADE, related_name="actions")
+    number = models.PositiveSmallIntegerField(
+        "numéro", help_text="Numéro de la fiche dans l'ensemble du plan (Action 1 … Action 20)."
+    )
+    title = models.CharField("intitulé (synoptique)", max_length=500)
+    fiche_title = models.CharField("nom de l'action (fiche)", max_length=500)
+    pilotage = models.CharField(
+        "pilotage",
+        max_length=300,
+        blank=True,
+        help_text="Tel qu'écrit dans la fiche, ex. « CCVA / Coordination petite enfance ».",
+    )
+    pilots = models.ManyToManyField(
+        Organisation, verbose_name="organisations pilotes", related_name="piloted_actions", blank=True
+    )
+    status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.PLANNED)
+    progress = models.PositiveSmallIntegerField("avancement (%)", default=0)
+
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "fiche-action"
+        verbose_name_plural = "fiches-actions"
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                name="action_unique_number_per_plan",
+                violation_error_message="Ce plan a déjà une fiche-action portant ce numéro.",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100),
+                name="action_progress_max_100",
+                violation_error_message="L'avancement est un pourcentage, de 0 à 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="action_number_positive",
+                violation_error_message="Le numéro d'une fiche commence à 1.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Action {self.number} : {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("action_detail", kwargs={"slug": self.plan.slug, "number": self.number})
+
+    def clean(self) -> None:
+        if self.axis_id and self.plan_id and self.axis.plan_id != self.plan_id:
+            raise ValidationError({"axis": "Cet axe appartient à un autre plan."})
+
+
+class Step(models.Model):
+    """An étape de travail. One level of children, as when a fiche groups steps by commune."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="steps"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="étape parente",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    text = models.TextField("étape")
+    commune = models.ForeignKey(
+        Organisation,
+        verbose_name="commune concernée",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="steps",
+        limit_choices_to={"kind": "commune"},
+    )
+    done = models.BooleanField("réalisée", default=False)
+
+    class Meta:
+        verbose_name = "étape de travail"
+        verbose_name_plural = "étapes de travail"
+        ordering = ["position", "pk"]
+        # Serves the fiche page: the steps of an action, in order.
+        indexes = [models.Index(fields=["action", "parent", "position"], name="step_action_order")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    def clean(self) -> None:
+        if self.parent_id:
+            if self.parent.parent_id:
+                raise ValidationError({"parent": "Une étape ne peut avoir qu'un niveau de sous-étapes."})
+            if self.parent.action_id != self.action_id:
+                raise ValidationError({"parent": "L'étape parente appartient à une autre fiche."})
+
+
+class ActionPartner(models.Model):
+    """A partner line of the fiche: the wording kept, the organisation linked when known."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="partners"
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    name = models.CharField("partenaire (tel qu'écrit)", max_length=300)
+    role = models.CharField("rôle", max_length=300, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="partnerships",
+    )
+
+    class Meta:
+        verbose_name = "partenaire"
+        verbose_name_plural = "partenaires"
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} : {self.role}" if self.role else self.name
+
+
+class Condition(models.Model):
+    """A condition de réussite / moyen."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="conditions"
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    text = models.TextField("condition de réussite / moyen")
+
+    class Meta:
+        verbose_name = "condition de réussite / moyen"
+        verbose_name_plural = "conditions de réussite / moyens"
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class CalendarEntry(models.Model):
+    """A calendar line as written ("Début 2024 : relance…") and, when it is a period, its dates."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="calendar_entries"
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    label = models.CharField("période (telle qu'écrite)", max_length=200)
+    description = models.TextField("ce qui est prévu", blank=True)
+    start = models.DateField("début", null=True, blank=True)
+    end = models.DateField("fin", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "échéance du calendrier"
+        verbose_name_plural = "calendrier"
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start=None) | Q(end=None) | Q(end__gte=models.F("start")),
+                name="calendar_entry_dates_ordered",
+                violation_error_message="La date de fin doit suivre la date de début.",
+            ),
+        ]
+        # Serves ActionQuerySet.with_deadline(): the last end date of each action.
+        indexes = [models.Index(fields=["action", "end"], name="calendar_action_end")]
+
+    def __str__(self) -> str:
+        return f"{self.label} : {self.description}" if self.description else self.label
+
+
+class Indicator(models.Model):
+    action = models.ForeignKey(
+        Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="indicators"
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    name = models.CharField("indicateur", max_length=300)
+    unit = models.CharField("unité", max_length=60, blank=True)
+    baseline = models.DecimalField(
+        "valeur de référence", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    target = models.DecimalField("cible", max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "indicateur"
+        verbose_name_plural = "indicateurs"
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicatorValue(models.Model):
+    indicator = models.ForeignKey(
+        Indicator, verbose_name="indicateur", on_delete=models.CASCADE, related_name="values"
+    )
+    year = models.PositiveSmallIntegerField("année")
+    value = models.DecimalField("valeur", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "valeur d'indicateur"
+        verbose_name_plural = "valeurs d'indicateur"
+        ordering = ["year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "year"],
+                name="indicator_value_unique_year",
+                violation_error_message="Cet indicateur a déjà une valeur pour cette année.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} : {self.value}"
+
+
+class Note(models.Model):
+    """A note de suivi: dated, signed."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="notes"
+    )
+    date = models.DateField("date", default=timezone.localdate)
+    text = models.TextField("note")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="auteur",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_notes",
+    )
+    author_name = models.CharField(
+        "signature", max_length=200, blank=True, help_text="Nom affiché, conservé si le compte disparaît."
+    )
+
+    class Meta:
+        verbose_name = "note de suivi"
+        verbose_name_plural = "notes de suivi"
+        ordering = ["-date", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} : {self.text[:60]}"

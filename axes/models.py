@@ -1,0 +1,116 @@
+from django.db import models
+from django.urls import reverse
+
+from partners.models import Organisation
+
+
+class PlanQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Plans a user may read. Every signed-in user for now; roles come with the workspace."""
+        if not user.is_authenticated:
+            return self.none()
+        return self
+
+
+class Plan(models.Model):
+    """The action plan of one CTG: one territory, one contract period."""
+
+    slug = models.SlugField("identifiant", max_length=60, unique=True)
+    title = models.CharField("titre", max_length=200)
+    territory = models.CharField(
+        "territoire", max_length=200, help_text="Tel que le plan le nomme, ex. « CC de Val'Aïgo »."
+    )
+    start_year = models.PositiveSmallIntegerField("année de début")
+    end_year = models.PositiveSmallIntegerField("année de fin")
+    level_label = models.CharField(
+        "nom du premier niveau",
+        max_length=40,
+        default="Axe",
+        help_text="Ce que le plan appelle ses grandes orientations : « Axe », « Enjeu », « Orientation »…",
+    )
+    signatories = models.ManyToManyField(
+        Organisation, verbose_name="signataires", related_name="signed_plans", blank=True
+    )
+    communes = models.ManyToManyField(
+        Organisation,
+        verbose_name="communes du territoire",
+        related_name="territory_plans",
+        blank=True,
+        limit_choices_to={"kind": "commune"},
+    )
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "plan d'action"
+        verbose_name_plural = "plans d'action"
+        ordering = ["territory", "-start_year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_year__gte=models.F("start_year")),
+                name="plan_years_ordered",
+                violation_error_message="L'année de fin doit suivre l'année de début.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.territory} — {self.title} ({self.start_year}-{self.end_year})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plan_detail", kwargs={"slug": self.slug})
+
+
+class Axis(models.Model):
+    """A strategic axis (or "enjeu", "orientation") and the diagnosis behind it."""
+
+    plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="axes")
+    number = models.PositiveSmallIntegerField("numéro")
+    title = models.CharField("intitulé", max_length=500)
+    theme = models.CharField(
+        "thème du diagnostic",
+        max_length=200,
+        blank=True,
+        help_text="Le thème de la synthèse des enjeux, ex. « La petite enfance ».",
+    )
+
+    class Meta:
+        verbose_name = "axe"
+        verbose_name_plural = "axes"
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                name="axis_unique_number_per_plan",
+                violation_error_message="Ce plan a déjà un axe portant ce numéro.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1),
+                name="axis_number_positive",
+                violation_error_message="Le numéro d'un axe commence à 1.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.level_label} {self.number} : {self.title}"
+
+
+class FindingKind(models.TextChoices):
+    STRENGTH = "strength", "Force"
+    WATCH_POINT = "watch_point", "Point de vigilance"
+
+
+class Finding(models.Model):
+    """One line of the synthèse des enjeux: a force or a point de vigilance of an axis."""
+
+    axis = models.ForeignKey(Axis, verbose_name="axe", on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField("nature", max_length=20, choices=FindingKind.choices)
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    text = models.TextField("constat")
+
+    class Meta:
+        verbose_name = "constat du diagnostic"
+        verbose_name_plural = "constats du diagnostic"
+        ordering = ["axis", "kind", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:80]

@@ -1,0 +1,71 @@
+from django.db import models
+
+
+class OrganisationKind(models.TextChoices):
+    EPCI = "epci", "EPCI"
+    COMMUNE = "commune", "Commune"
+    CAF = "caf", "CAF"
+    DEPARTEMENT = "departement", "Département"
+    ETAT = "etat", "État"
+    ASSOCIATION = "association", "Association"
+    OTHER = "other", "Autre"
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def communes(self):
+        return self.filter(kind=OrganisationKind.COMMUNE)
+
+
+class Organisation(models.Model):
+    """A body that signs, pilots or partners a CTG: EPCI, commune, CAF, département…
+
+    Organisations are shared by every plan of the installation (one CAF signs with every
+    territory of its département), so they are identified by their full name; what a fiche
+    writes ("CD31 - PMI", "Communes : médiathèque") is kept on the fiche itself.
+    """
+
+    name = models.CharField("nom", max_length=200, unique=True)
+    short_name = models.CharField("sigle ou nom court", max_length=60, blank=True)
+    kind = models.CharField("type", max_length=20, choices=OrganisationKind.choices)
+    insee = models.CharField(
+        "code INSEE",
+        max_length=5,
+        blank=True,
+        help_text="Pour les communes : code officiel géographique à 5 caractères.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="rattachée à",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "organisation"
+        verbose_name_plural = "organisations"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["insee"],
+                condition=~models.Q(insee=""),
+                name="organisation_unique_insee",
+                violation_error_message="Une autre organisation porte déjà ce code INSEE.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(insee="") | models.Q(insee__regex=r"^[0-9AB]{5}$"),
+                name="organisation_insee_format",
+                violation_error_message="Le code INSEE compte 5 caractères (chiffres, A ou B).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def label(self) -> str:
+        """The short name where there is one: what people write in a fiche."""
+        return self.short_name or self.name

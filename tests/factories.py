@@ -1,0 +1,132 @@
+import factory
+
+from actions.models import Action, ActionPartner, CalendarEntry, Condition, Note, Status, Step
+from axes.models import Axis, Finding, FindingKind, Plan
+from partners.models import Organisation, OrganisationKind
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    kind = OrganisationKind.ASSOCIATION
+
+    class Params:
+        commune = factory.Trait(
+            kind=OrganisationKind.COMMUNE,
+            name=factory.Sequence(lambda n: f"Commune {n}"),
+            insee=factory.Sequence(lambda n: f"{31000 + n % 1000:05d}"),
+        )
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Plan
+
+    slug = factory.Sequence(lambda n: f"plan-{n}")
+    title = "Plan d'action de la CTG"
+    territory = factory.Sequence(lambda n: f"CC du Territoire {n}")
+    start_year = 2023
+    end_year = 2027
+
+
+class AxisFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Axis
+
+    plan = factory.SubFactory(PlanFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Orientation {n}")
+    theme = "Thème"
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Finding
+
+    axis = factory.SubFactory(AxisFactory)
+    kind = FindingKind.STRENGTH
+    text = factory.Sequence(lambda n: f"Constat {n}")
+
+
+class ActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Action
+
+    axis = factory.SubFactory(AxisFactory)
+    plan = factory.SelfAttribute("axis.plan")
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Action du synoptique {n}")
+    fiche_title = factory.Sequence(lambda n: f"Nom de l'action {n}")
+    pilotage = "CCVA"
+    status = Status.PLANNED
+
+    class Params:
+        in_progress = factory.Trait(status=Status.IN_PROGRESS, progress=40)
+        done = factory.Trait(status=Status.DONE, progress=100)
+
+
+class StepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Step
+
+    action = factory.SubFactory(ActionFactory)
+    text = factory.Sequence(lambda n: f"Étape {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActionPartner
+
+    action = factory.SubFactory(ActionFactory)
+    name = "CAF"
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class ConditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Condition
+
+    action = factory.SubFactory(ActionFactory)
+    text = "Temps agent nécessaire"
+
+
+class CalendarEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CalendarEntry
+
+    action = factory.SubFactory(ActionFactory)
+    label = "2025"
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    action = factory.SubFactory(ActionFactory)
+    text = "Réunion tenue."
+    author_name = "M. Dupont"
+
+
+def build_plan(n_actions: int, *, n_axes: int = 6) -> Plan:
+    """A plan of `n_actions` full fiches (steps with children, partners, calendar, notes)."""
+    plan = PlanFactory()
+    communes = OrganisationFactory.create_batch(3, commune=True)
+    plan.communes.set(communes)
+    axes = [AxisFactory(plan=plan, number=i + 1) for i in range(n_axes)]
+    for axis in axes:
+        FindingFactory(axis=axis, kind=FindingKind.STRENGTH)
+        FindingFactory(axis=axis, kind=FindingKind.WATCH_POINT)
+    for number in range(1, n_actions + 1):
+        action = ActionFactory(axis=axes[number % n_axes], number=number)
+        action.pilots.add(communes[number % 3])
+        parent = StepFactory(action=action, commune=communes[number % 3])
+        StepFactory(action=action, parent=parent, commune=communes[number % 3])
+        StepFactory(action=action, done=True)
+        PartnerFactory(action=action, role="Service communication")
+        ConditionFactory(action=action)
+        CalendarEntryFactory(action=action, label="Début 2024", start="2024-01-01", end="2024-03-31")
+        NoteFactory(action=action)
+    return plan
