@@ -90,7 +90,7 @@ def test_step_counts(val_aigo):
 def test_action_12_steps_grouped_by_commune(val_aigo):
     action = val_aigo.actions.get(number=12)
     groups = {
-        group.commune.name: [child for child in group.children.all()]
+        group.commune.name: list(group.children.all())
         for group in action.steps.filter(parent=None).select_related("commune")
     }
     assert {name: len(children) for name, children in groups.items()} == {
@@ -135,7 +135,8 @@ def test_fiche_wording_is_verbatim(val_aigo):
     assert val_aigo.actions.get(number=3).pilotage == "CCVA / Coordination petite enfance"
     assert val_aigo.actions.get(number=5).pilotage == "À définir"
     assert val_aigo.actions.get(number=15).title == (
-        "Clarifier les perspectives communautaires partagées en matière d'action sociale et d'accès aux droits"
+        "Clarifier les perspectives communautaires partagées "
+        "en matière d'action sociale et d'accès aux droits"
     )
 
 
@@ -167,13 +168,10 @@ def test_status_and_lateness(val_aigo):
     in_progress = set(val_aigo.actions.filter(status=Status.IN_PROGRESS).values_list("number", flat=True))
     assert in_progress == {2, 3, 9, 11}
     # Action 1 was due by the end of the 2024 rentrée; action 8 runs on ("Fin 2024 et après").
-    late = set(
-        Action.objects.filter(plan=val_aigo)
-        .overdue(datetime.date(2026, 11, 29))
-        .values_list("number", flat=True)
-    )
+    fiches = Action.objects.filter(plan=val_aigo)
+    late = set(fiches.overdue(datetime.date(2026, 11, 29)).values_list("number", flat=True))
     assert 1 in late and 8 not in late and 2 not in late
-    assert not Action.objects.filter(plan=val_aigo).overdue(datetime.date(2023, 12, 1)).exists()
+    assert not fiches.overdue(datetime.date(2023, 12, 1)).exists()
 
 
 def test_no_extraction_artefacts(val_aigo):
