@@ -1,0 +1,42 @@
+# Shared by scripts/run and scripts/test. Sourced, not executed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install the Debian packages that are missing, and only those (keeps re-runs fast).
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "→ Paquets Debian à installer : ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# A virtualenv in .venv with the pinned requirements (a no-op when already satisfied).
+ensure_venv() {
+  if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
+    apt_install python3-venv
+  fi
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  local stamp=.venv/.requirements.sha
+  local want
+  want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "→ Installation des dépendances Python (requirements.txt)"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "is ignored" || true
+    echo "$want" > "$stamp"
+  fi
+}
+
+# System libraries WeasyPrint needs for PDFs (present on most machines already).
+ensure_pdf_libs() {
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+}
