@@ -6,9 +6,56 @@ from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from axes.models import Axis, Plan
-from partners.models import Organisation
+from partners.models import Membership, Organisation
+
+
+class StaleVersion(Exception):
+    """Someone saved the object after the form was displayed: the edit would overwrite theirs."""
+
+    def __init__(self, current):
+        super().__init__(f"{current!r} a changé entre-temps")
+        self.current = current
+
+
+class Versioned(models.Model):
+    """Optimistic locking: forms carry the version they showed; a stale one is refused.
+
+    Every save (app, admin, import) moves the version on, so no writer is ever silently
+    overwritten. `locked()` takes the row lock on PostgreSQL so two concurrent saves of the
+    same version cannot both pass the check.
+    """
+
+    version = models.PositiveIntegerField("version", default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            self.version += 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def locked(cls, pk, *, version: int):
+        """Lock the row and check the version the user saw. Call inside transaction.atomic()."""
+        current = cls.objects.select_for_update().get(pk=pk)
+        if current.version != version:
+            raise StaleVersion(current)
+        return current
+
+    def save_edit(self, *, by, **changes) -> None:
+        """Apply a user's edit, journaled in their name."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self._history_user = by
+        self.save()
+
+
+def _user_organisations(user):
+    return Membership.objects.filter(user=user).values("organisation")
 
 
 class Status(models.TextChoices):
@@ -24,8 +71,37 @@ OPEN_STATUSES = [Status.PLANNED, Status.IN_PROGRESS, Status.ON_HOLD]
 
 
 class ActionQuerySet(models.QuerySet):
+    """Fiche-level permission rules; see the table in the README."""
+
     def visible_to(self, user):
         return self.filter(plan__in=Plan.objects.visible_to(user))
+
+    def editable_by(self, user):
+        """Fiches whose content the user may change: every fiche of a plan they administer or
+        coordinate; for a contributeur, the fiches their organisation pilots."""
+        if not user.is_authenticated:
+            return self.none()
+        piloted = Action.pilots.through.objects.filter(
+            action=OuterRef("pk"), organisation__in=_user_organisations(user)
+        )
+        return self.filter(
+            Q(plan__in=Plan.objects.managed_by(user))
+            | (Q(plan__in=Plan.objects.contributed_by(user)) & Exists(piloted))
+        )
+
+    def notable_by(self, user):
+        """Fiches the user may add a note de suivi to: those they may edit and, for a
+        contributeur, those where their organisation is a partner or has steps."""
+        if not user.is_authenticated:
+            return self.none()
+        mine = _user_organisations(user)
+        involved = Exists(
+            ActionPartner.objects.filter(action=OuterRef("pk"), organisation__in=mine)
+        ) | Exists(Step.objects.filter(action=OuterRef("pk"), commune__in=mine))
+        return self.filter(
+            Q(pk__in=self.editable_by(user).values("pk"))
+            | (Q(plan__in=Plan.objects.contributed_by(user)) & involved)
+        )
 
     def with_deadline(self, today: datetime.date | None = None):
         """Annotate `deadline` (the last end date of the calendar) and `is_late`.
@@ -77,7 +153,7 @@ class ActionQuerySet(models.QuerySet):
         )
 
 
-class Action(models.Model):
+class Action(Versioned):
     """A fiche-action of the plan."""
 
     plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="actions")
@@ -100,6 +176,7 @@ class Action(models.Model):
     progress = models.PositiveSmallIntegerField("avancement (%)", default=0)
 
     objects = ActionQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de la fiche-action")
 
     class Meta:
         verbose_name = "fiche-action"
@@ -134,7 +211,19 @@ class Action(models.Model):
             raise ValidationError({"axis": "Cet axe appartient à un autre plan."})
 
 
-class Step(models.Model):
+class StepQuerySet(models.QuerySet):
+    def editable_by(self, user):
+        """Steps the user may tick or reword: those of the fiches they may edit and, for a
+        contributeur, the steps tied to their commune on any fiche of the plan."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            Q(action__in=Action.objects.editable_by(user))
+            | Q(action__plan__in=Plan.objects.contributed_by(user), commune__in=_user_organisations(user))
+        )
+
+
+class Step(Versioned):
     """An étape de travail. One level of children, as when a fiche groups steps by commune."""
 
     action = models.ForeignKey(
@@ -161,6 +250,9 @@ class Step(models.Model):
     )
     done = models.BooleanField("réalisée", default=False)
 
+    objects = StepQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de l'étape")
+
     class Meta:
         verbose_name = "étape de travail"
         verbose_name_plural = "étapes de travail"
@@ -179,7 +271,7 @@ class Step(models.Model):
                 raise ValidationError({"parent": "L'étape parente appartient à une autre fiche."})
 
 
-class ActionPartner(models.Model):
+class ActionPartner(Versioned):
     """A partner line of the fiche: the wording kept, the organisation linked when known."""
 
     action = models.ForeignKey(
@@ -197,6 +289,8 @@ class ActionPartner(models.Model):
         related_name="partnerships",
     )
 
+    history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique du partenaire")
+
     class Meta:
         verbose_name = "partenaire"
         verbose_name_plural = "partenaires"
@@ -206,7 +300,7 @@ class ActionPartner(models.Model):
         return f"{self.name} : {self.role}" if self.role else self.name
 
 
-class Condition(models.Model):
+class Condition(Versioned):
     """A condition de réussite / moyen."""
 
     action = models.ForeignKey(
@@ -214,6 +308,8 @@ class Condition(models.Model):
     )
     position = models.PositiveSmallIntegerField("ordre", default=0)
     text = models.TextField("condition de réussite / moyen")
+
+    history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de la condition")
 
     class Meta:
         verbose_name = "condition de réussite / moyen"
@@ -224,7 +320,7 @@ class Condition(models.Model):
         return self.text[:80]
 
 
-class CalendarEntry(models.Model):
+class CalendarEntry(Versioned):
     """A calendar line as written ("Début 2024 : relance…") and, when it is a period, its dates."""
 
     action = models.ForeignKey(
@@ -235,6 +331,8 @@ class CalendarEntry(models.Model):
     description = models.TextField("ce qui est prévu", blank=True)
     start = models.DateField("début", null=True, blank=True)
     end = models.DateField("fin", null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de l'échéance")
 
     class Meta:
         verbose_name = "échéance du calendrier"
@@ -317,6 +415,8 @@ class Note(models.Model):
     author_name = models.CharField(
         "signature", max_length=200, blank=True, help_text="Nom affiché, conservé si le compte disparaît."
     )
+
+    history = HistoricalRecords(verbose_name="historique de la note")
 
     class Meta:
         verbose_name = "note de suivi"

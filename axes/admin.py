@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from axes.models import Axis, Finding, Plan
+from axes.models import Axis, Finding, Plan, PlanRole
 
 
 class AxisInline(admin.TabularInline):
@@ -10,12 +10,27 @@ class AxisInline(admin.TabularInline):
     show_change_link = True
 
 
+class PlanRoleInline(admin.TabularInline):
+    model = PlanRole
+    extra = 0
+    raw_id_fields = ["user"]
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ["territory", "title", "start_year", "end_year", "slug"]
     search_fields = ["territory", "title", "slug"]
     filter_horizontal = ["signatories", "communes"]
-    inlines = [AxisInline]
+    inlines = [AxisInline, PlanRoleInline]
+
+
+@admin.register(PlanRole)
+class PlanRoleAdmin(admin.ModelAdmin):
+    list_display = ["user", "plan", "role"]
+    list_filter = ["role", "plan"]
+    list_select_related = ["user", "plan"]
+    search_fields = ["user__username", "user__email"]
+    raw_id_fields = ["user"]
 
 
 class FindingInline(admin.TabularInline):

@@ -1,15 +1,54 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
-from partners.models import Organisation
+from partners.models import Membership, Organisation, OrganisationKind
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrateur"
+    COORDINATOR = "coordinator", "Coordinateur"
+    CONTRIBUTOR = "contributor", "Contributeur"
+    READER = "reader", "Lecteur"
+
+
+# Who may edit every fiche of a plan and manage its members.
+MANAGER_ROLES = [Role.ADMIN, Role.COORDINATOR]
 
 
 class PlanQuerySet(models.QuerySet):
+    """The plan-level permission rules. Fiches and steps build on these (actions.models)."""
+
     def visible_to(self, user):
-        """Plans a user may read. Every signed-in user for now; roles come with the workspace."""
+        """Plans a user may read: those they hold a role on, and, for a CAF's staff, every plan
+        their CAF signed. Nobody sees a plan they hold no role on."""
         if not user.is_authenticated:
             return self.none()
-        return self
+        if user.is_superuser:
+            return self.all()
+        signed_by_my_caf = Plan.signatories.through.objects.filter(
+            plan=OuterRef("pk"),
+            organisation__kind=OrganisationKind.CAF,
+            organisation__in=Membership.objects.filter(user=user).values("organisation"),
+        )
+        return self.filter(
+            Q(Exists(PlanRole.objects.filter(plan=OuterRef("pk"), user=user))) | Exists(signed_by_my_caf)
+        )
+
+    def with_role(self, user, roles):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Exists(PlanRole.objects.filter(plan=OuterRef("pk"), user=user, role__in=roles)))
+
+    def managed_by(self, user):
+        """Plans whose fiches the user may all edit and whose members they may manage."""
+        if user.is_authenticated and user.is_superuser:
+            return self.all()
+        return self.with_role(user, MANAGER_ROLES)
+
+    def contributed_by(self, user):
+        return self.with_role(user, [Role.CONTRIBUTOR])
 
 
 class Plan(models.Model):
@@ -114,3 +153,31 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+
+class PlanRole(models.Model):
+    """The role a user holds on a plan."""
+
+    plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        on_delete=models.CASCADE,
+        related_name="plan_roles",
+    )
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = "rôle sur un plan"
+        verbose_name_plural = "rôles sur les plans"
+        ordering = ["plan", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "user"],
+                name="plan_role_unique",
+                violation_error_message="Cet utilisateur a déjà un rôle sur ce plan.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} : {self.get_role_display()} ({self.plan.slug})"

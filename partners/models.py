@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -69,3 +70,31 @@ class Organisation(models.Model):
     def label(self) -> str:
         """The short name where there is one: what people write in a fiche."""
         return self.short_name or self.name
+
+
+class Membership(models.Model):
+    """A user belongs to an organisation: a commune's référent, a CAF agent, the CCVA's coordinator."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="organisation", on_delete=models.CASCADE, related_name="memberships"
+    )
+
+    class Meta:
+        verbose_name = "appartenance à une organisation"
+        verbose_name_plural = "appartenances aux organisations"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"],
+                name="membership_unique",
+                violation_error_message="Cet utilisateur appartient déjà à cette organisation.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.organisation}"

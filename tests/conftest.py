@@ -3,6 +3,8 @@ from pathlib import Path
 import pytest
 
 from actions import plan_format
+from axes.models import Role
+from tests.factories import UserFactory, grant
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 VAL_AIGO = FIXTURES / "val-aigo.json"
@@ -15,8 +17,9 @@ def val_aigo(db):
 
 
 @pytest.fixture
-def reader(django_user_model):
-    return django_user_model.objects.create_user("lecteur", password="motdepasse-lecteur")
+def reader(val_aigo):
+    """An élu of the COPIL: reads the Val'Aïgo plan."""
+    return grant(UserFactory(username="lecteur"), val_aigo, Role.READER)
 
 
 @pytest.fixture

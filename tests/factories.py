@@ -1,8 +1,29 @@
 import factory
+from django.contrib.auth import get_user_model
 
 from actions.models import Action, ActionPartner, CalendarEntry, Condition, Note, Status, Step
-from axes.models import Axis, Finding, FindingKind, Plan
-from partners.models import Organisation, OrganisationKind
+from axes.models import Axis, Finding, FindingKind, Plan, PlanRole, Role
+from partners.models import Membership, Organisation, OrganisationKind
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"personne{n}")
+    first_name = "Camille"
+    last_name = factory.Sequence(lambda n: f"Martin{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("motdepasse-de-test")
+
+
+def grant(user, plan, role=Role.READER, *organisations):
+    """Give `user` a role on `plan` and make them a member of `organisations`."""
+    PlanRole.objects.update_or_create(plan=plan, user=user, defaults={"role": role})
+    for organisation in organisations:
+        Membership.objects.get_or_create(user=user, organisation=organisation)
+    return user
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

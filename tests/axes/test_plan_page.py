@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actions.models import Status
-from tests.factories import ActionFactory, build_plan
+from tests.factories import ActionFactory, build_plan, grant
 
 
 def test_anonymous_visitor_is_sent_to_sign_in(client, val_aigo):
@@ -26,8 +26,9 @@ def test_home_goes_straight_to_the_only_plan(reader_client, val_aigo):
     assert response.status_code == 302 and response.url == val_aigo.get_absolute_url()
 
 
-def test_home_lists_plans_when_there_are_several(reader_client, val_aigo):
+def test_home_lists_plans_when_there_are_several(reader_client, reader, val_aigo):
     other = build_plan(2)
+    grant(reader, other)
     response = reader_client.get(reverse("home"))
     assert "CC de Val&#x27;Aïgo" in response.text and other.territory in response.text
 
@@ -57,8 +58,9 @@ def test_unknown_plan_is_404(reader_client, db):
     assert reader_client.get("/plans/inconnu/").status_code == 404
 
 
-def test_user_text_is_escaped(reader_client, db):
+def test_user_text_is_escaped(reader_client, reader):
     action = ActionFactory(title="<script>alert('x')</script>")
+    grant(reader, action.plan)
     html = reader_client.get(action.plan.get_absolute_url()).text
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
@@ -73,8 +75,10 @@ def count_queries(client, url) -> int:
 # Session and user, then the page's own queries: plan, axes, findings, fiches, pilots; for a fiche,
 # the fiche, pilots, steps, sub-steps, partners, conditions, calendar, indicators and their values, notes.
 @pytest.mark.parametrize(("page", "bound"), [("plan", 7), ("fiche", 12)])
-def test_queries_do_not_grow_with_the_plan(reader_client, db, page, bound):
+def test_queries_do_not_grow_with_the_plan(reader_client, reader, page, bound):
     small, large = build_plan(20), build_plan(200)
+    grant(reader, small)
+    grant(reader, large)
 
     def url(plan):
         return plan.get_absolute_url() if page == "plan" else plan.actions.get(number=7).get_absolute_url()
