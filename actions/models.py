@@ -11,6 +11,10 @@ from simple_history.models import HistoricalRecords
 from axes.models import Axis, Plan
 from partners.models import Membership, Organisation
 
+# History rows written by an import carry this reason: they give the journal its baseline
+# without showing a fiche's whole content as "added" by nobody.
+IMPORT_REASON = "import"
+
 
 class StaleVersion(Exception):
     """Someone saved the object after the form was displayed: the edit would overwrite theirs."""

@@ -21,8 +21,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator
+from simple_history.utils import bulk_create_with_history
 
 from actions.models import (
+    IMPORT_REASON,
     Action,
     ActionPartner,
     CalendarEntry,
@@ -530,58 +532,79 @@ def _calendar_dates(entry: dict[str, Any]) -> tuple[datetime.date | None, dateti
     return (period.start, period.end) if period else (None, None)
 
 
+def _create(model, objects):
+    return bulk_create_with_history(list(objects), model, default_change_reason=IMPORT_REASON)
+
+
 def _replace_children(action: Action, spec: dict[str, Any], orgs: _Organisations) -> None:
-    for related in ("steps", "partners", "conditions", "calendar_entries", "indicators", "notes"):
-        getattr(action, related).all().delete()
+    # The lists inside a fiche are replaced wholesale. Their rows go without a journal line
+    # each (QuerySet._raw_delete sends no signals): the import is one act, not 200 deletions.
+    for related in ("steps", "partners", "conditions", "calendar_entries", "notes"):
+        queryset = getattr(action, related).all()
+        queryset._raw_delete(queryset.db)
+    action.indicators.all().delete()
 
     def commune(name):
         return orgs.get(name, kind=OrganisationKind.COMMUNE) if name else None
 
-    parents = Step.objects.bulk_create(
-        Step(
-            action=action,
-            position=i,
-            text=s["text"],
-            commune=commune(s.get("commune")),
-            done=s.get("done", False),
-        )
-        for i, s in enumerate(spec["steps"])
+    parents = _create(
+        Step,
+        (
+            Step(
+                action=action,
+                position=i,
+                text=s["text"],
+                commune=commune(s.get("commune")),
+                done=s.get("done", False),
+            )
+            for i, s in enumerate(spec["steps"])
+        ),
     )
-    Step.objects.bulk_create(
-        Step(
-            action=action,
-            parent=parent,
-            position=k,
-            text=c["text"],
-            commune=commune(c.get("commune")),
-            done=c.get("done", False),
-        )
-        for parent, s in zip(parents, spec["steps"], strict=True)
-        for k, c in enumerate(s.get("children", []))
+    _create(
+        Step,
+        (
+            Step(
+                action=action,
+                parent=parent,
+                position=k,
+                text=c["text"],
+                commune=commune(c.get("commune")),
+                done=c.get("done", False),
+            )
+            for parent, s in zip(parents, spec["steps"], strict=True)
+            for k, c in enumerate(s.get("children", []))
+        ),
     )
-    ActionPartner.objects.bulk_create(
-        ActionPartner(
-            action=action,
-            position=i,
-            name=p["name"],
-            role=p.get("role") or "",
-            organisation=orgs.get(p["organisation"]) if p.get("organisation") else None,
-        )
-        for i, p in enumerate(spec["partners"])
+    _create(
+        ActionPartner,
+        (
+            ActionPartner(
+                action=action,
+                position=i,
+                name=p["name"],
+                role=p.get("role") or "",
+                organisation=orgs.get(p["organisation"]) if p.get("organisation") else None,
+            )
+            for i, p in enumerate(spec["partners"])
+        ),
     )
-    Condition.objects.bulk_create(
-        Condition(action=action, position=i, text=text) for i, text in enumerate(spec["conditions"])
+    _create(
+        Condition,
+        (Condition(action=action, position=i, text=text) for i, text in enumerate(spec["conditions"])),
     )
-    CalendarEntry.objects.bulk_create(
-        CalendarEntry(
-            action=action,
-            position=i,
-            label=entry["label"],
-            description=entry.get("description") or "",
-            start=_calendar_dates(entry)[0],
-            end=_calendar_dates(entry)[1],
-        )
-        for i, entry in enumerate(spec["calendar"])
+    _create(
+        CalendarEntry,
+        (
+            CalendarEntry(
+                action=action,
+                position=i,
+                label=entry["label"],
+                description=entry.get("description") or "",
+                start=_calendar_dates(entry)[0],
+                end=_calendar_dates(entry)[1],
+            )
+            for i, entry in enumerate(spec["calendar"])
+        ),
     )
     indicators = Indicator.objects.bulk_create(
         Indicator(
@@ -599,9 +622,12 @@ def _replace_children(action: Action, spec: dict[str, Any], orgs: _Organisations
         for indicator, ind in zip(indicators, spec.get("indicators", []), strict=True)
         for v in ind.get("values", [])
     )
-    Note.objects.bulk_create(
-        Note(action=action, date=_date(n["date"]), text=n["text"], author_name=n.get("author") or "")
-        for n in spec.get("notes", [])
+    _create(
+        Note,
+        (
+            Note(action=action, date=_date(n["date"]), text=n["text"], author_name=n.get("author") or "")
+            for n in spec.get("notes", [])
+        ),
     )
 
 
@@ -668,6 +694,7 @@ def import_plan(data: dict[str, Any]) -> ImportReport:
             action.pilotage = action_spec["pilotage"]
             action.status = action_spec["status"]
             action.progress = action_spec["progress"]
+            action._change_reason = IMPORT_REASON
             action.save()
             kept_actions.add(action.number)
             action.pilots.set([orgs.get(name) for name in action_spec.get("pilots", [])])
