@@ -1,0 +1,49 @@
+"""Real Chromium through Playwright, pointed at Debian's build (`playwright install` cannot download)."""
+
+import os
+
+# Playwright's sync API runs an event loop in the test thread, which Django would otherwise take for
+# async code and refuse database access from.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest  # noqa: E402
+
+from tests.browser.pages import READER_PASSWORD, sign_in  # noqa: E402
+from tests.factories import grant  # noqa: E402
+
+# The binary itself skips the /usr/bin/chromium wrapper script and its noise.
+DEBIAN_CHROMIUM = "/usr/lib/chromium/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    default = DEBIAN_CHROMIUM if os.path.exists(DEBIAN_CHROMIUM) else "/usr/bin/chromium"
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", default),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def reader(django_user_model, val_aigo):
+    """Like the suite's reader, with a password we know to type in the form."""
+    return grant(django_user_model.objects.create_user("lecteur", password=READER_PASSWORD), val_aigo)
+
+
+@pytest.fixture
+def signed_in_page(page, live_server, reader, val_aigo):
+    """A page signed in as a reader, on the Val'Aïgo plan."""
+    page.goto(f"{live_server.url}/connexion/")
+    sign_in(page)
+    page.wait_for_url(f"{live_server.url}/plans/{val_aigo.slug}/")
+    return page
