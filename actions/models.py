@@ -132,6 +132,21 @@ class ActionQuerySet(models.QuerySet):
     def overdue(self, today: datetime.date | None = None):
         return self.with_deadline(today).filter(is_late=True)
 
+    def concerning(self, organisation):
+        """Fiches an organisation pilots, is partner of, or has steps in (its commune's)."""
+        return self.filter(
+            Exists(Action.pilots.through.objects.filter(action=OuterRef("pk"), organisation=organisation))
+            | Exists(ActionPartner.objects.filter(action=OuterRef("pk"), organisation=organisation))
+            | Exists(Step.objects.filter(action=OuterRef("pk"), commune=organisation))
+        )
+
+    def due_between(self, start: datetime.date, end: datetime.date):
+        """Open fiches with a calendar entry ending within [start, end]."""
+        return self.filter(
+            Q(status__in=OPEN_STATUSES)
+            & Exists(CalendarEntry.objects.filter(action=OuterRef("pk"), end__range=(start, end)))
+        )
+
     def for_listing(self):
         """What a list of fiches shows: axis, pilots, lateness. Two queries whatever the size."""
         return (

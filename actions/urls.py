@@ -2,6 +2,17 @@ from django.urls import path
 
 from actions import views
 
+fiche = "plans/<slug:slug>/fiches/<int:number>/"
+
 urlpatterns = [
-    path("plans/<slug:slug>/fiches/<int:number>/", views.action_detail, name="action_detail"),
+    path("plans/<slug:slug>/fiches/", views.action_list, name="action_list"),
+    path(fiche, views.action_detail, name="action_detail"),
+    path(f"{fiche}statut/", views.action_status, name="action_status"),
+    path(f"{fiche}pilotage/", views.action_pilots, name="action_pilots"),
+    path(f"{fiche}notes/", views.note_create, name="note_create"),
+    path(f"{fiche}etapes/<int:pk>/cocher/", views.step_toggle, name="step_toggle"),
+    path(f"{fiche}etapes/<int:pk>/deplacer/", views.step_move, name="step_move"),
+    path(f"{fiche}<str:section>/", views.item_create, name="item_create"),
+    path(f"{fiche}<str:section>/<int:pk>/", views.item_update, name="item_update"),
+    path(f"{fiche}<str:section>/<int:pk>/supprimer/", views.item_delete, name="item_delete"),
 ]

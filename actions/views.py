@@ -1,13 +1,444 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+"""The coordinators' workspace: the fiches list and the fiche page, editable in place.
 
-from actions.models import Action
+One view, two renderings: the full page, or, for htmx, the named partial of the same
+template. Every form also works as a plain POST that redirects back to the fiche.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max, Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from actions import forms
+from actions.journal import journal
+from actions.models import (
+    Action,
+    ActionPartner,
+    CalendarEntry,
+    Condition,
+    StaleVersion,
+    Status,
+    Step,
+)
+from actions.permissions import fiche_permissions
+from axes.models import Plan
+from partners.models import Organisation
+
+TEMPLATE = "actions/action_detail.html"
+JOURNAL_LIMIT = 100
+
+
+# ---------------------------------------------------------------------------
+# The fiches list
+
+
+@require_GET
+def action_list(request: HttpRequest, slug: str) -> HttpResponse:
+    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
+    axes = list(plan.axes.all())
+    organisations = list(Organisation.objects.filter(pk__in=_plan_organisations(plan)).order_by("name"))
+    communes = list(plan.communes.order_by("name"))
+    form = forms.ActionFilterForm(
+        request.GET or None, plan=plan, axes=axes, organisations=organisations, communes=communes
+    )
+    today = timezone.localdate()
+    actions = list(form.filter(Action.objects.filter(plan=plan).for_listing(), today))
+    counts = dict.fromkeys(Status, 0)
+    for action in actions:
+        counts[Status(action.status)] += 1
+    context = {
+        "plan": plan,
+        "form": form,
+        "actions": actions,
+        "total": Action.objects.filter(plan=plan).count(),
+        "status_counts": [(status.label, counts[status]) for status in Status],
+        "late_count": sum(action.is_late for action in actions),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "actions/action_list.html#results", context)
+    return render(request, "actions/action_list.html", context)
+
+
+def _plan_organisations(plan: Plan):
+    """Organisations that pilot or partner a fiche of the plan, or are its communes."""
+    return Organisation.objects.filter(
+        Q(piloted_actions__plan=plan) | Q(partnerships__action__plan=plan) | Q(territory_plans=plan)
+    ).values("pk")
+
+
+# ---------------------------------------------------------------------------
+# The fiche page
 
 
 @require_GET
 def action_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    action = get_object_or_404(
+    action = _visible(request, slug, number)
+    return render(request, TEMPLATE, _context(request, action))
+
+
+def _visible(request: HttpRequest, slug: str, number: int) -> Action:
+    """The fiche with everything its page shows; 404 for those who may not read it."""
+    return get_object_or_404(
         Action.objects.visible_to(request.user).with_details(), plan__slug=slug, number=number
     )
-    return render(request, "actions/action_detail.html", {"action": action, "plan": action.plan})
+
+
+def _context(request: HttpRequest, action: Action, bound: dict | None = None) -> dict:
+    """Everything the fiche page and each of its partials show. `bound` holds the forms
+    being re-displayed with their errors, keyed like the fresh ones ("status", ("etapes", 12)…)."""
+    bound = bound or {}
+    perms = fiche_permissions(request.user, action)
+    plan = action.plan
+    context = {
+        "action": action,
+        "plan": plan,
+        "perms": perms,
+        "move_choices": [("up", "Monter"), ("down", "Descendre")],
+        "step_forms": {},
+    }
+    if perms.can_edit or perms.editable_steps:
+        communes = list(plan.communes.order_by("name"))
+        organisations = list(Organisation.objects.order_by("name")) if perms.can_edit else []
+
+        def form_for(key, factory):
+            return bound.get(key) or factory()
+
+        context["step_forms"] = {
+            item.pk: form_for(
+                ("etapes", item.pk), lambda item=item: forms.StepForm(instance=item, communes=communes)
+            )
+            for step in action.top_steps
+            for item in [step, *step.children.all()]
+            if item.pk in perms.editable_steps
+        }
+        if perms.can_edit:
+            context.update(
+                status_form=form_for("status", lambda: forms.StatusForm(instance=action)),
+                pilots_form=form_for(
+                    "pilots", lambda: forms.PilotsForm(instance=action, organisations=organisations)
+                ),
+                new_step_form=form_for(
+                    ("etapes", None),
+                    lambda: forms.NewStepForm(communes=communes, parents=action.top_steps),
+                ),
+                calendar_forms={
+                    e.pk: form_for(("calendrier", e.pk), lambda e=e: forms.CalendarEntryForm(instance=e))
+                    for e in action.calendar_entries.all()
+                },
+                new_calendar_form=form_for(("calendrier", None), forms.NewCalendarEntryForm),
+                partner_forms={
+                    p.pk: form_for(
+                        ("partenaires", p.pk),
+                        lambda p=p: forms.PartnerForm(instance=p, organisations=organisations),
+                    )
+                    for p in action.partners.all()
+                },
+                new_partner_form=form_for(
+                    ("partenaires", None), lambda: forms.NewPartnerForm(organisations=organisations)
+                ),
+                condition_forms={
+                    c.pk: form_for(("conditions", c.pk), lambda c=c: forms.ConditionForm(instance=c))
+                    for c in action.conditions.all()
+                },
+                new_condition_form=form_for(("conditions", None), forms.NewConditionForm),
+            )
+    if perms.can_note:
+        context["note_form"] = bound.get("notes") or forms.NoteForm(initial={"date": timezone.localdate()})
+    context["journal"] = journal([action.pk])[:JOURNAL_LIMIT]
+    return context
+
+
+def _respond(
+    request: HttpRequest, action: Action, partial: str, *, bound: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """After a write: the partial (and the journal, out of band) for htmx; otherwise a
+    redirect to the fiche on success, or the whole page with the errors."""
+    action = Action.objects.with_details().get(pk=action.pk)
+    if request.htmx:
+        context = _context(request, action, bound)
+        html = "".join(
+            render_to_string(f"{TEMPLATE}#{name}", context, request)
+            for name in (partial, "summary-oob", "journal-oob")
+        )
+        return HttpResponse(html, status=status)
+    if bound is None:
+        return redirect(f"{action.get_absolute_url()}#{partial}")
+    return render(request, TEMPLATE, _context(request, action, bound), status=status)
+
+
+def _editable(request: HttpRequest, slug: str, number: int) -> Action:
+    """The fiche, if the user may edit it: 404 if they may not read it, 403 if only read."""
+    action = get_object_or_404(Action.objects.visible_to(request.user), plan__slug=slug, number=number)
+    if not Action.objects.editable_by(request.user).filter(pk=action.pk).exists():
+        raise PermissionDenied("Vous ne pouvez pas modifier cette fiche-action.")
+    return action
+
+
+# ---------------------------------------------------------------------------
+# Stale edits: refused, with what the colleague saved
+
+
+def _who_and_when(obj) -> str:
+    last = obj.history.select_related("history_user").first()
+    if last is None:
+        return "Quelqu'un"
+    user = last.history_user
+    name = (user.get_full_name() or user.get_username()) if user else "Un import"
+    when = timezone.localtime(last.history_date)
+    return f"{name} (le {when:%d/%m/%Y à %H:%M})"
+
+
+def _current_value(obj) -> str:
+    if isinstance(obj, Action):
+        return (
+            f"statut « {obj.get_status_display()} », avancement {obj.progress} %, pilotage « {obj.pilotage} »"
+        )
+    if isinstance(obj, Step):
+        return f"« {obj.text} »{' (réalisée)' if obj.done else ' (à faire)'}"
+    if isinstance(obj, CalendarEntry):
+        dates = " – ".join(d.strftime("%d/%m/%Y") if d else "…" for d in (obj.start, obj.end))
+        return f"« {obj} » ({dates})"
+    return f"« {obj} »"
+
+
+def _stale_message(stale: StaleVersion, outcome: str) -> str:
+    return (
+        f"{_who_and_when(stale.current)} a modifié cet élément pendant que vous l'éditiez. "
+        f"Valeur actuelle : {_current_value(stale.current)}. {outcome}"
+    )
+
+
+def _refuse_stale(form, stale: StaleVersion):
+    """The user's input again, now against the current version, with what changed meanwhile."""
+    data: QueryDict = form.data.copy()
+    data["version"] = str(stale.current.version)
+    fresh = type(form)(data, instance=stale.current, **getattr(form, "choice_kwargs", {}))
+    fresh.is_valid()
+    fresh.add_error(
+        None,
+        _stale_message(
+            stale,
+            "Vos changements n'ont pas été enregistrés : vérifiez-les, "
+            "puis enregistrez à nouveau pour les appliquer.",
+        ),
+    )
+    return fresh
+
+
+def _save_versioned(request, action, partial, key, form, model, pk, changes, *, refuse=_refuse_stale):
+    """Apply `changes` if the object is still at the version the user saw."""
+    try:
+        with transaction.atomic():
+            obj = model.locked(pk, version=form.cleaned_data["version"])
+            pilots = changes.pop("pilots", None)
+            obj.save_edit(by=request.user, **changes)
+            if pilots is not None:
+                obj.pilots.set(pilots)
+    except StaleVersion as stale:
+        return _respond(request, action, partial, bound={key: refuse(form, stale)}, status=409)
+    return _respond(request, action, partial)
+
+
+# ---------------------------------------------------------------------------
+# Status, progress, pilotage, notes
+
+
+@require_POST
+def action_status(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    action = _editable(request, slug, number)
+    form = forms.StatusForm(request.POST, instance=action)
+    if not form.is_valid():
+        return _respond(request, action, "status", bound={"status": form}, status=422)
+    changes = {"status": form.cleaned_data["status"], "progress": form.cleaned_data["progress"]}
+    return _save_versioned(request, action, "status", "status", form, Action, action.pk, changes)
+
+
+@require_POST
+def action_pilots(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    action = _editable(request, slug, number)
+    organisations = list(Organisation.objects.order_by("name"))
+    form = forms.PilotsForm(request.POST, instance=action, organisations=organisations)
+    form.choice_kwargs = {"organisations": organisations}
+    if not form.is_valid():
+        return _respond(request, action, "pilots", bound={"pilots": form}, status=422)
+    changes = {"pilotage": form.cleaned_data["pilotage"], "pilots": form.cleaned_data["pilots"]}
+    return _save_versioned(request, action, "pilots", "pilots", form, Action, action.pk, changes)
+
+
+@require_POST
+def note_create(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    action = get_object_or_404(Action.objects.visible_to(request.user), plan__slug=slug, number=number)
+    if not Action.objects.notable_by(request.user).filter(pk=action.pk).exists():
+        raise PermissionDenied("Vous ne pouvez pas ajouter de note à cette fiche-action.")
+    form = forms.NoteForm(request.POST)
+    if not form.is_valid():
+        return _respond(request, action, "notes", bound={"notes": form}, status=422)
+    note = form.save(commit=False)
+    note.action = action
+    note.author = request.user
+    note.author_name = request.user.get_full_name() or request.user.get_username()
+    note._history_user = request.user
+    note.save()
+    return _respond(request, action, "notes")
+
+
+# ---------------------------------------------------------------------------
+# The lists of a fiche: steps, calendar, partners, conditions
+
+
+@dataclass(frozen=True)
+class Section:
+    model: type
+    form: type
+    new_form: type
+    partial: str
+
+
+SECTIONS = {
+    "etapes": Section(Step, forms.StepForm, forms.NewStepForm, "steps"),
+    "calendrier": Section(CalendarEntry, forms.CalendarEntryForm, forms.NewCalendarEntryForm, "calendar"),
+    "partenaires": Section(ActionPartner, forms.PartnerForm, forms.NewPartnerForm, "partners"),
+    "conditions": Section(Condition, forms.ConditionForm, forms.NewConditionForm, "conditions"),
+}
+
+
+def _choices(section: str, action: Action) -> dict:
+    if section == "etapes":
+        return {"communes": list(action.plan.communes.order_by("name"))}
+    if section == "partenaires":
+        return {"organisations": list(Organisation.objects.order_by("name"))}
+    return {}
+
+
+def _section(section: str) -> Section:
+    if section not in SECTIONS:
+        raise Http404("Rubrique inconnue.")
+    return SECTIONS[section]
+
+
+@require_POST
+def item_create(request: HttpRequest, slug: str, number: int, section: str) -> HttpResponse:
+    spec = _section(section)
+    action = _editable(request, slug, number)
+    kwargs = _choices(section, action)
+    if section == "etapes":
+        kwargs["parents"] = list(action.steps.filter(parent=None))
+    form = spec.new_form(request.POST, **kwargs)
+    if not form.is_valid():
+        return _respond(request, action, spec.partial, bound={(section, None): form}, status=422)
+    item = form.save(commit=False)
+    item.action = action
+    siblings = spec.model.objects.filter(action=action)
+    if section == "etapes":
+        item.parent = form.cleaned_data["parent"]
+        siblings = siblings.filter(parent=item.parent)
+    item.position = (siblings.aggregate(last=Max("position"))["last"] or 0) + 1
+    item._history_user = request.user
+    item.save()
+    return _respond(request, action, spec.partial)
+
+
+def _item(request, slug, number, section, pk, *, step_rule: bool):
+    """The fiche and one of its items, if the user may change it. For steps, `step_rule` lets
+    a contributeur change the steps of their commune on a fiche they do not pilot."""
+    spec = _section(section)
+    action = get_object_or_404(Action.objects.visible_to(request.user), plan__slug=slug, number=number)
+    item = get_object_or_404(spec.model.objects.filter(action=action), pk=pk)
+    if section == "etapes" and step_rule:
+        allowed = Step.objects.editable_by(request.user).filter(pk=item.pk).exists()
+    else:
+        allowed = Action.objects.editable_by(request.user).filter(pk=action.pk).exists()
+    if not allowed:
+        raise PermissionDenied("Vous ne pouvez pas modifier cet élément.")
+    return spec, action, item
+
+
+@require_POST
+def item_update(request: HttpRequest, slug: str, number: int, section: str, pk: int) -> HttpResponse:
+    spec, action, item = _item(request, slug, number, section, pk, step_rule=True)
+    kwargs = _choices(section, action)
+    form = spec.form(request.POST, instance=item, **kwargs)
+    form.choice_kwargs = kwargs
+    if not form.is_valid():
+        return _respond(request, action, spec.partial, bound={(section, item.pk): form}, status=422)
+    changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
+    return _save_versioned(
+        request, action, spec.partial, (section, item.pk), form, spec.model, item.pk, changes
+    )
+
+
+@require_POST
+def item_delete(request: HttpRequest, slug: str, number: int, section: str, pk: int) -> HttpResponse:
+    spec, action, item = _item(request, slug, number, section, pk, step_rule=False)
+    kwargs = _choices(section, action)
+    try:
+        version = int(request.POST.get("version", ""))
+        with transaction.atomic():
+            current = spec.model.locked(item.pk, version=version)
+            current._history_user = request.user
+            current.delete()
+    except ValueError:
+        return _respond(request, action, spec.partial, status=422)
+    except StaleVersion as stale:
+        fresh = _form_of_current(spec.form, stale.current, kwargs)
+        fresh.add_error(None, _stale_message(stale, "Il n'a pas été supprimé."))
+        return _respond(request, action, spec.partial, bound={(section, item.pk): fresh}, status=409)
+    return _respond(request, action, spec.partial)
+
+
+def _form_of_current(form_class, current, kwargs):
+    """A form bound to the object's current values, to carry an error about it."""
+    unbound = form_class(instance=current, **kwargs)
+    data = {name: unbound[name].value() for name in unbound.fields}
+    data = {name: ("" if value is None else value) for name, value in data.items()}
+    form = form_class(data, instance=current, **kwargs)
+    form.is_valid()
+    return form
+
+
+@require_POST
+def step_toggle(request: HttpRequest, slug: str, number: int, pk: int) -> HttpResponse:
+    spec, action, step = _item(request, slug, number, "etapes", pk, step_rule=True)
+    form = forms.StepToggleForm(request.POST, instance=step)
+    if not form.is_valid():
+        return _respond(request, action, "steps", status=422)
+    done = request.POST.get("done") == "1"
+    communes = list(action.plan.communes.order_by("name"))
+
+    def refuse(form, stale):
+        fresh = _form_of_current(forms.StepForm, stale.current, {"communes": communes})
+        fresh.add_error(None, _stale_message(stale, "Votre changement n'a pas été enregistré."))
+        return fresh
+
+    return _save_versioned(
+        request, action, "steps", ("etapes", step.pk), form, Step, step.pk, {"done": done}, refuse=refuse
+    )
+
+
+@require_POST
+def step_move(request: HttpRequest, slug: str, number: int, pk: int) -> HttpResponse:
+    """Swap a step with its previous or next sibling."""
+    spec, action, step = _item(request, slug, number, "etapes", pk, step_rule=False)
+    upwards = request.POST.get("direction") == "up"
+    with transaction.atomic():
+        siblings = list(
+            Step.objects.select_for_update()
+            .filter(action=action, parent_id=step.parent_id)
+            .order_by("position", "pk")
+        )
+        index = next(i for i, s in enumerate(siblings) if s.pk == step.pk)
+        other = index - 1 if upwards else index + 1
+        if 0 <= other < len(siblings):
+            siblings[index], siblings[other] = siblings[other], siblings[index]
+            for position, sibling in enumerate(siblings):
+                if sibling.position != position:
+                    sibling.save_edit(by=request.user, position=position)
+    return _respond(request, action, "steps")

@@ -12,9 +12,17 @@ def test_loads_the_plan_and_prints_the_logins(db, capsys):
     call_command("setup_demo")
     out = capsys.readouterr().out
     assert "Plan « val-aigo » créé : 6 axes, 20 fiches-actions." in out
-    assert "identifiant « admin », mot de passe « ctg-admin-demo »" in out
-    admin = get_user_model().objects.get(username="admin")
-    assert admin.is_superuser and admin.check_password("ctg-admin-demo")
+    for username, password in [
+        ("admin", "ctg-admin-demo"),
+        ("coordinateur", "ctg-coordinateur-demo"),
+        ("contributeur", "ctg-contributeur-demo"),
+        ("lecteur", "ctg-lecteur-demo"),
+        ("caf", "ctg-caf-demo"),
+    ]:
+        assert f"  {username:<13} {password:<24} " in out
+        assert get_user_model().objects.get(username=username).check_password(password)
+    assert get_user_model().objects.get(username="admin").is_superuser
+    assert not get_user_model().objects.get(username="coordinateur").is_staff
 
 
 def test_running_it_again_keeps_what_people_changed(db, capsys):
@@ -22,7 +30,7 @@ def test_running_it_again_keeps_what_people_changed(db, capsys):
     Action.objects.filter(number=1).update(status=Status.DONE, progress=100)
     call_command("setup_demo")
     assert "déjà chargé : conservé tel quel" in capsys.readouterr().out
-    assert Plan.objects.count() == 1 and get_user_model().objects.count() == 1
+    assert Plan.objects.count() == 1 and get_user_model().objects.count() == 5
     assert Action.objects.get(number=1).status == Status.DONE
 
 

@@ -1,0 +1,276 @@
+"""Forms of the workspace: the fiches list's filters and the fiche's in-place edits."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+
+from actions.models import (
+    Action,
+    ActionPartner,
+    CalendarEntry,
+    Condition,
+    Note,
+    Status,
+    Step,
+)
+from actions.periods import parse_period
+from axes.models import Plan
+from partners.models import Organisation
+
+DUE_SOON_DAYS = 92  # "échéance dans les 3 mois"
+
+
+class OrganisationField(forms.TypedChoiceField):
+    """A choice among organisations given once, as a list, so a page with a hundred of these
+    forms issues no query per form (ModelChoiceField queries at every rendering)."""
+
+    def __init__(self, *, organisations=(), **kwargs):
+        self.organisations = {org.pk: org for org in organisations}
+        choices = [("", "—")] + [(org.pk, org.name) for org in organisations]
+        super().__init__(choices=choices, coerce=int, empty_value=None, **kwargs)
+
+    def clean(self, value):
+        pk = super().clean(value)
+        return self.organisations.get(pk) if pk is not None else None
+
+    def prepare_value(self, value):
+        return value.pk if isinstance(value, Organisation) else value
+
+
+class ActionFilterForm(forms.Form):
+    """The filters of the fiches list, read from the query string (bookmarkable)."""
+
+    q = forms.CharField(label="Recherche", required=False, max_length=200)
+    axis = forms.TypedChoiceField(label="Axe", required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(label="Statut", required=False, choices=[("", "Tous")] + Status.choices)
+    pilot = OrganisationField(label="Pilote", required=False)
+    partner = OrganisationField(label="Partenaire", required=False)
+    commune = OrganisationField(label="Commune", required=False)
+    late = forms.BooleanField(label="En retard", required=False)
+    due_soon = forms.BooleanField(label="Échéance dans les 3 mois", required=False)
+
+    def __init__(self, *args, plan: Plan, axes, organisations, communes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.fields["axis"].choices = [("", "Tous")] + [
+            (axis.number, f"{plan.level_label} {axis.number}") for axis in axes
+        ]
+        self.fields["pilot"] = OrganisationField(label="Pilote", required=False, organisations=organisations)
+        self.fields["partner"] = OrganisationField(
+            label="Partenaire", required=False, organisations=organisations
+        )
+        self.fields["commune"] = OrganisationField(label="Commune", required=False, organisations=communes)
+
+    def filter(self, queryset, today: datetime.date):
+        """The fiches matching the filters. Invalid filters are ignored, never an error page."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("q"):
+            words = data["q"].split()
+            for word in words:
+                queryset = queryset.filter(
+                    Q(title__icontains=word)
+                    | Q(fiche_title__icontains=word)
+                    | Q(pilotage__icontains=word)
+                    | Exists(Step.objects.filter(action=OuterRef("pk"), text__icontains=word))
+                )
+        if data.get("axis"):
+            queryset = queryset.filter(axis__number=data["axis"])
+        if data.get("status"):
+            queryset = queryset.filter(status=data["status"])
+        if data.get("pilot"):
+            queryset = queryset.filter(
+                Exists(
+                    Action.pilots.through.objects.filter(action=OuterRef("pk"), organisation=data["pilot"])
+                )
+            )
+        if data.get("partner"):
+            queryset = queryset.filter(
+                Exists(ActionPartner.objects.filter(action=OuterRef("pk"), organisation=data["partner"]))
+            )
+        if data.get("commune"):
+            queryset = queryset.concerning(data["commune"])
+        if data.get("late"):
+            queryset = queryset.filter(is_late=True)
+        if data.get("due_soon"):
+            queryset = queryset.due_between(today, today + datetime.timedelta(days=DUE_SOON_DAYS))
+        return queryset
+
+    def active(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())
+
+
+class ItemForm(forms.ModelForm):
+    """A fiche page holds one form per item: ids name the item, so labels point to their field."""
+
+    def __init__(self, *args, **kwargs):
+        instance = kwargs.get("instance")
+        name = self._meta.model._meta.model_name
+        kwargs.setdefault("auto_id", f"{name}-{instance.pk if instance and instance.pk else 'nouveau'}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class VersionedForm(ItemForm):
+    """Carries the version the user saw, so a save over a colleague's newer edit is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+
+class StatusForm(VersionedForm):
+    class Meta:
+        model = Action
+        fields = ["status", "progress"]
+        widgets = {"progress": forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5})}
+
+    def clean_progress(self):
+        progress = self.cleaned_data["progress"]
+        if progress is None or not 0 <= progress <= 100:
+            raise forms.ValidationError("L'avancement est un pourcentage, de 0 à 100.")
+        return progress
+
+
+class PilotsForm(VersionedForm):
+    pilots = forms.TypedMultipleChoiceField(label="Organisations pilotes", required=False, coerce=int)
+
+    class Meta:
+        model = Action
+        fields = ["pilotage"]
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = {org.pk: org for org in organisations}
+        self.fields["pilots"].choices = [(org.pk, org.name) for org in organisations]
+        if self.instance.pk and not self.is_bound:
+            self.initial["pilots"] = [org.pk for org in self.instance.pilots.all()]
+
+    def clean_pilots(self):
+        return [self.organisations[pk] for pk in self.cleaned_data["pilots"]]
+
+
+class StepForm(VersionedForm):
+    class Meta:
+        model = Step
+        fields = ["text", "commune"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, communes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["commune"] = OrganisationField(
+            label="Commune concernée", required=False, organisations=communes
+        )
+        if self.instance.pk and not self.is_bound:
+            self.initial["commune"] = self.instance.commune_id
+
+
+class NewStepForm(ItemForm):
+    parent = forms.TypedChoiceField(label="Sous-étape de", required=False, coerce=int, empty_value=None)
+
+    class Meta:
+        model = Step
+        fields = ["text", "commune"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, communes=(), parents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["commune"] = OrganisationField(
+            label="Commune concernée", required=False, organisations=communes
+        )
+        self.parents = {step.pk: step for step in parents}
+        self.fields["parent"].choices = [("", "Aucune (étape principale)")] + [
+            (step.pk, step.text[:80]) for step in parents
+        ]
+
+    def clean_parent(self):
+        pk = self.cleaned_data["parent"]
+        return self.parents.get(pk) if pk else None
+
+
+class StepToggleForm(VersionedForm):
+    class Meta:
+        model = Step
+        fields = []
+
+
+class CalendarEntryForm(VersionedForm):
+    class Meta:
+        model = CalendarEntry
+        fields = ["label", "description", "start", "end"]
+        widgets = {
+            "description": forms.TextInput(),
+            "start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts = {"start": "Laissez vide pour la déduire de la période (ex. « Début 2025 »)."}
+
+    def clean(self):
+        data = super().clean()
+        start, end, label = data.get("start"), data.get("end"), data.get("label")
+        if label and start is None and end is None:
+            period = parse_period(label)
+            if period:
+                data["start"], data["end"] = period.start, period.end
+        elif start and end and end < start:
+            self.add_error("end", "La date de fin doit suivre la date de début.")
+        return data
+
+
+class NewCalendarEntryForm(CalendarEntryForm):
+    version = None
+
+
+class PartnerForm(VersionedForm):
+    class Meta:
+        model = ActionPartner
+        fields = ["name", "role", "organisation"]
+        labels = {"name": "Partenaire"}
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"] = OrganisationField(
+            label="Organisation", required=False, organisations=organisations
+        )
+        self.fields["name"].required = False
+        if self.instance.pk and not self.is_bound:
+            self.initial["organisation"] = self.instance.organisation_id
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("name"):
+            if data.get("organisation"):
+                data["name"] = data["organisation"].label
+            else:
+                self.add_error("name", "Indiquez le partenaire ou choisissez son organisation.")
+        return data
+
+
+class NewPartnerForm(PartnerForm):
+    version = None
+
+
+class ConditionForm(VersionedForm):
+    class Meta:
+        model = Condition
+        fields = ["text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+
+
+class NewConditionForm(ConditionForm):
+    version = None
+
+
+class NoteForm(ItemForm):
+    class Meta:
+        model = Note
+        fields = ["date", "text"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "text": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"text": "Note de suivi", "date": "Date"}
