@@ -9,7 +9,7 @@ from tests.browser.pages import axe_violations, describe, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-FICHE_LINKS = 'a[href^="/plans/val-aigo/fiches/"]'
+FICHE_LINKS = 'table a[href^="/plans/val-aigo/fiches/"]'
 ACTION_12 = (
     "Accompagner le renforcement de l'offre jeunesse sur les communes du territoire"
     " - dans le respect des compétences communales"
