@@ -65,8 +65,10 @@ class ActionFilterForm(forms.Form):
         self.fields["commune"] = OrganisationField(label="Commune", required=False, organisations=communes)
 
     def filter(self, queryset, today: datetime.date):
-        """The fiches matching the filters. Invalid filters are ignored, never an error page."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The fiches matching the filters. An invalid filter is shown with its error beside it
+        and ignored; the valid ones still apply."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
         if data.get("q"):
             words = data["q"].split()
             for word in words:
@@ -98,8 +100,6 @@ class ActionFilterForm(forms.Form):
             queryset = queryset.due_between(today, today + datetime.timedelta(days=DUE_SOON_DAYS))
         return queryset
 
-    def active(self) -> bool:
-        return self.is_valid() and any(self.cleaned_data.values())
 
 
 class ItemForm(forms.ModelForm):
