@@ -101,7 +101,6 @@ class ActionFilterForm(forms.Form):
         return queryset
 
 
-
 class ItemForm(forms.ModelForm):
     """A fiche page holds one form per item: ids name the item, so labels point to their field."""
 

@@ -218,18 +218,17 @@ def _stale_message(stale: StaleVersion, outcome: str) -> str:
 
 def _refuse_stale(form, stale: StaleVersion):
     """The user's input again, now against the current version, with what changed meanwhile."""
+    # Worded before re-binding: validating a ModelForm writes the input onto its instance.
+    message = _stale_message(
+        stale,
+        "Vos changements n'ont pas été enregistrés : vérifiez-les, "
+        "puis enregistrez à nouveau pour les appliquer.",
+    )
     data: QueryDict = form.data.copy()
     data["version"] = str(stale.current.version)
     fresh = type(form)(data, instance=stale.current, **getattr(form, "choice_kwargs", {}))
     fresh.is_valid()
-    fresh.add_error(
-        None,
-        _stale_message(
-            stale,
-            "Vos changements n'ont pas été enregistrés : vérifiez-les, "
-            "puis enregistrez à nouveau pour les appliquer.",
-        ),
-    )
+    fresh.add_error(None, message)
     return fresh
 
 
@@ -388,8 +387,9 @@ def item_delete(request: HttpRequest, slug: str, number: int, section: str, pk: 
     except ValueError:
         return _respond(request, action, spec.partial, status=422)
     except StaleVersion as stale:
+        message = _stale_message(stale, "Il n'a pas été supprimé.")
         fresh = _form_of_current(spec.form, stale.current, kwargs)
-        fresh.add_error(None, _stale_message(stale, "Il n'a pas été supprimé."))
+        fresh.add_error(None, message)
         return _respond(request, action, spec.partial, bound={(section, item.pk): fresh}, status=409)
     return _respond(request, action, spec.partial)
 
@@ -414,8 +414,9 @@ def step_toggle(request: HttpRequest, slug: str, number: int, pk: int) -> HttpRe
     communes = list(action.plan.communes.order_by("name"))
 
     def refuse(form, stale):
+        message = _stale_message(stale, "Votre changement n'a pas été enregistré.")
         fresh = _form_of_current(forms.StepForm, stale.current, {"communes": communes})
-        fresh.add_error(None, _stale_message(stale, "Votre changement n'a pas été enregistré."))
+        fresh.add_error(None, message)
         return fresh
 
     return _save_versioned(
