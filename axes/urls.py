@@ -5,4 +5,7 @@ from axes import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("plans/<slug:slug>/", views.plan_detail, name="plan_detail"),
+    path("plans/<slug:slug>/membres/", views.plan_members, name="plan_members"),
+    path("plans/<slug:slug>/membres/<int:pk>/role/", views.plan_member_role, name="plan_member_role"),
+    path("plans/<slug:slug>/membres/<int:pk>/retirer/", views.plan_member_remove, name="plan_member_remove"),
 ]

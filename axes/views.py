@@ -1,9 +1,14 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from axes.models import Finding, Plan
+from axes.forms import InviteForm, RoleForm
+from axes.models import Finding, Plan, PlanRole, Role
+from axes.services import invite
+from partners.models import Membership
 
 
 @require_GET
@@ -25,4 +30,92 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
         Prefetch("findings", queryset=Finding.objects.all()),
         Prefetch("actions", queryset=Action.objects.for_listing(), to_attr="listed_actions"),
     )
-    return render(request, "axes/plan_detail.html", {"plan": plan, "axes": axes})
+    can_manage = Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists()
+    return render(request, "axes/plan_detail.html", {"plan": plan, "axes": axes, "can_manage": can_manage})
+
+
+def _managed_plan(request: HttpRequest, slug: str) -> Plan:
+    """The plan, if the user manages its members: 404 if they may not read it, 403 if only read."""
+    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
+    if not Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists():
+        raise PermissionDenied("Seuls les administrateurs et coordinateurs du plan gèrent ses membres.")
+    return plan
+
+
+def _can_grant_admin(user, plan: Plan) -> bool:
+    return user.is_superuser or plan.roles.filter(user=user, role=Role.ADMIN).exists()
+
+
+@require_http_methods(["GET", "POST"])
+def plan_members(request: HttpRequest, slug: str) -> HttpResponse:
+    plan = _managed_plan(request, slug)
+    can_grant_admin = _can_grant_admin(request.user, plan)
+    form = InviteForm(request.POST or None, plan=plan, can_grant_admin=can_grant_admin)
+    if request.method == "POST" and form.is_valid():
+        user, created = invite(
+            plan,
+            **form.cleaned_data,
+            by=request.user,
+            base_url=f"{request.scheme}://{request.get_host()}",
+        )
+        verb = "Compte créé et invitation envoyée" if created else "Rôle ajouté et courriel envoyé"
+        messages.success(request, f"{verb} à {user.email}.")
+        return redirect("plan_members", slug=plan.slug)
+    roles = plan.roles.select_related("user").prefetch_related(
+        Prefetch("user__memberships", queryset=Membership.objects.select_related("organisation"))
+    )
+    context = {
+        "plan": plan,
+        "form": form,
+        "roles": [
+            (
+                role,
+                RoleForm(
+                    initial={"role": role.role}, can_grant_admin=can_grant_admin, auto_id=f"role-{role.pk}-%s"
+                ),
+            )
+            for role in roles
+        ],
+        "can_grant_admin": can_grant_admin,
+    }
+    return render(request, "axes/plan_members.html", context, status=422 if form.errors else 200)
+
+
+def _refusal(user, role: PlanRole, can_grant_admin: bool) -> str | None:
+    """Why `user`, a manager of the plan, may not change or remove this role; None if they may."""
+    if role.user_id == user.pk:
+        return "Vous ne pouvez pas modifier ni retirer votre propre rôle."
+    if role.role == Role.ADMIN and not can_grant_admin:
+        return "Seul un administrateur modifie le rôle d'un administrateur."
+    return None
+
+
+def _editable_role(request: HttpRequest, slug: str, pk: int) -> tuple[Plan, PlanRole, bool]:
+    plan = _managed_plan(request, slug)
+    role = get_object_or_404(plan.roles.select_related("user"), pk=pk)
+    can_grant_admin = _can_grant_admin(request.user, plan)
+    refusal = _refusal(request.user, role, can_grant_admin)
+    if refusal:
+        raise PermissionDenied(refusal)
+    return plan, role, can_grant_admin
+
+
+@require_POST
+def plan_member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    plan, role, can_grant_admin = _editable_role(request, slug, pk)
+    form = RoleForm(request.POST, can_grant_admin=can_grant_admin)
+    if form.is_valid():
+        role.role = form.cleaned_data["role"]
+        role.save()
+        messages.success(request, f"{role.user} est maintenant {role.get_role_display().lower()}.")
+    else:
+        messages.error(request, "Rôle non reconnu : rien n'a été modifié.")
+    return redirect("plan_members", slug=plan.slug)
+
+
+@require_POST
+def plan_member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    plan, role, _ = _editable_role(request, slug, pk)
+    role.delete()
+    messages.success(request, f"{role.user} n'a plus accès au plan.")
+    return redirect("plan_members", slug=plan.slug)

@@ -2,10 +2,37 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-urlpatterns = [
-    path("admin/", admin.site.urls),
+# Sign-in and password pages: the only ones open without an account (LoginRequiredMiddleware).
+accounts = [
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("compte/mot-de-passe/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "compte/mot-de-passe/modifie/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("compte/mot-de-passe-oublie/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "compte/mot-de-passe-oublie/envoye/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "compte/nouveau-mot-de-passe/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "compte/nouveau-mot-de-passe/enregistre/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    *accounts,
     path("", include("axes.urls")),
     path("", include("actions.urls")),
 ]

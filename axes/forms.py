@@ -1,0 +1,57 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from axes.models import Role
+from partners.models import Organisation
+
+
+def role_choices(*, can_grant_admin: bool):
+    """A coordinateur manages the team but cannot make administrateurs."""
+    return [(value, label) for value, label in Role.choices if can_grant_admin or value != Role.ADMIN]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Adresse électronique")
+    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
+    last_name = forms.CharField(label="Nom", max_length=150, required=False)
+    role = forms.ChoiceField(label="Rôle")
+    organisation = forms.ModelChoiceField(
+        label="Organisation",
+        queryset=Organisation.objects.none(),
+        required=False,
+        help_text="Celle que la personne représente : un contributeur modifie les fiches qu'elle pilote.",
+    )
+
+    def __init__(self, *args, plan, can_grant_admin: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.fields["role"].choices = role_choices(can_grant_admin=can_grant_admin)
+        self.fields["organisation"].queryset = Organisation.objects.order_by("name")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        users = get_user_model().objects.filter(email__iexact=email)
+        if users.count() > 1:
+            raise forms.ValidationError(
+                "Plusieurs comptes portent cette adresse : corrigez-les dans l'administration."
+            )
+        existing = users.first()
+        if existing and self.plan.roles.filter(user=existing).exists():
+            raise forms.ValidationError(
+                "Cette personne a déjà un rôle sur ce plan : modifiez-le dans la liste."
+            )
+        return email
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") == Role.CONTRIBUTOR and not data.get("organisation"):
+            self.add_error("organisation", "Un contributeur représente une organisation : choisissez-la.")
+        return data
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Rôle")
+
+    def __init__(self, *args, can_grant_admin: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = role_choices(can_grant_admin=can_grant_admin)

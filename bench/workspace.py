@@ -1,0 +1,380 @@
+"""How fast the coordinators' workspace answers, on Val'Aïgo and on a plan 50 times larger.
+
+    .venv/bin/python bench/workspace.py [--rounds N] [--rounds-large N] [--scale 50]
+
+Times, through django.test.Client (whole middleware stack, signed-in coordinator), a
+trivial page of the same process, a status change, the fiches list filtered by commune
+and lateness (htmx fragment and full page) and a fiche page, on both plans. Prints
+median and p90 in ms, each median as a multiple of the trivial page's (the figure that
+holds on a noisy machine), the ratio between the two plans and the SQL queries of each
+request. See bench/README.md.
+
+Never touches db.sqlite3: a temporary SQLite file by default, or the PostgreSQL database
+named by BENCH_DATABASE_URL, which is created if needed, migrated and EMPTIED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import gc
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "fixtures" / "val-aigo.json"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+COMMUNE = "Villemur-sur-Tarn"
+FICHE = 12  # the fiche with the most steps tied to communes, Villemur-sur-Tarn among them
+WARMUP = 5
+# Alternated by the status change, so that every POST really changes the fiche.
+STATUSES = [("in_progress", 40), ("planned", 0)]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=30, help="timed requests of each kind (default 30)")
+    parser.add_argument(
+        "--rounds-large", type=int, default=None, help="the same for the large plan (default: --rounds)"
+    )
+    parser.add_argument("--scale", type=int, default=50, help="size of the large plan, × Val'Aïgo")
+    args = parser.parse_args()
+    if args.rounds < 1 or (args.rounds_large is not None and args.rounds_large < 1):
+        parser.error("--rounds doit être au moins 1")
+    if not 2 <= args.scale <= 1000:
+        parser.error("--scale doit être entre 2 et 1000")
+    return args
+
+
+# ---------------------------------------------------------------------------
+# Setup: a database of our own, the two plans, a coordinator
+
+
+def configure_environment() -> tuple[str, Path | None]:
+    """Point Django at the bench database; must run before settings are read.
+    Returns a description of the database and the temporary directory to remove, if any."""
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "ctg.settings"
+    os.environ["DEBUG"] = "0"  # as in production: no query log, no debug cursor
+    bench_url = os.environ.get("BENCH_DATABASE_URL", "").strip()
+    if bench_url:
+        if not bench_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+            sys.exit("BENCH_DATABASE_URL doit être une URL PostgreSQL (postgresql://…).")
+        if bench_url == os.environ.get("DATABASE_URL", "").strip():
+            sys.exit("BENCH_DATABASE_URL est la base de DATABASE_URL : le banc la viderait. Abandon.")
+        os.environ["DATABASE_URL"] = bench_url
+        return "PostgreSQL (BENCH_DATABASE_URL, vidée)", None
+    tmp = Path(tempfile.mkdtemp(prefix="ctg-bench-"))
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    return "SQLite (fichier temporaire)", tmp
+
+
+def prepare_database(emptied: bool) -> str:
+    """Create (PostgreSQL) and migrate the database; empty it if it is not new."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.utils import OperationalError
+
+    try:
+        connection.ensure_connection()
+    except OperationalError:
+        if connection.vendor != "postgresql":
+            raise
+        import psycopg
+        from psycopg import sql
+
+        s = connection.settings_dict
+        with psycopg.connect(
+            dbname="postgres",
+            user=s["USER"] or None,
+            password=s["PASSWORD"] or None,
+            host=s["HOST"] or None,
+            port=s["PORT"] or None,
+            autocommit=True,
+        ) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(s["NAME"])))
+        connection.ensure_connection()
+    call_command("migrate", verbosity=0, interactive=False)
+    if emptied:
+        call_command("flush", verbosity=0, interactive=False)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+    import sqlite3
+
+    return f"SQLite {sqlite3.sqlite_version}"
+
+
+def scaled(data: dict, scale: int) -> dict:
+    """Val'Aïgo `scale` times over: same axes, organisations and communes; each fiche copied
+    `scale` times with new numbers (copy k of fiche n is n + k × the highest number)."""
+    data = copy.deepcopy(data)
+    data["plan"]["slug"] = f"val-aigo-x{scale}"
+    data["plan"]["territory"] = f"{data['plan']['territory']} (×{scale})"
+    offset = max(action["number"] for axis in data["axes"] for action in axis["actions"])
+    for axis in data["axes"]:
+        originals = axis["actions"]
+        axis["actions"] = [
+            {**copy.deepcopy(action), "number": action["number"] + k * offset}
+            for k in range(scale)
+            for action in originals
+        ]
+    return data
+
+
+@dataclass
+class PlanUnderTest:
+    plan: object
+    label: str
+    import_seconds: float
+    rounds: int
+    sizes: dict = field(default_factory=dict)
+
+
+def load_plans(scale: int, rounds: int, rounds_large: int) -> list[PlanUnderTest]:
+    from actions import plan_format
+
+    text = FIXTURE.read_bytes()
+    start = time.perf_counter()
+    small = plan_format.import_plan(plan_format.load(text)).plan
+    small_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    large = plan_format.import_plan(scaled(json.loads(text), scale)).plan
+    large_seconds = time.perf_counter() - start
+    plans = [
+        PlanUnderTest(small, "Val'Aïgo", small_seconds, rounds),
+        PlanUnderTest(large, f"×{scale}", large_seconds, rounds_large),
+    ]
+    for put in plans:
+        put.sizes = plan_sizes(put.plan)
+    return plans
+
+
+def plan_sizes(plan) -> dict:
+    from actions.models import Action, ActionPartner, CalendarEntry, Step
+
+    return {
+        "fiches": Action.objects.filter(plan=plan).count(),
+        "étapes": Step.objects.filter(action__plan=plan).count(),
+        "partenaires": ActionPartner.objects.filter(action__plan=plan).count(),
+        "échéances": CalendarEntry.objects.filter(action__plan=plan).count(),
+    }
+
+
+def coordinator(plans: list[PlanUnderTest]):
+    """A coordinator of both plans (what tests.factories.grant does, without factory_boy)."""
+    from django.contrib.auth import get_user_model
+
+    from axes.models import PlanRole, Role
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="banc-coordinatrice", defaults={"first_name": "Claire", "last_name": "Banc"}
+    )
+    for put in plans:
+        PlanRole.objects.update_or_create(plan=put.plan, user=user, defaults={"role": Role.COORDINATOR})
+    return user
+
+
+# ---------------------------------------------------------------------------
+# The requests
+
+
+@dataclass
+class Case:
+    """One kind of request. `prepare` does the untimed work (reading the current version…)
+    and returns the request itself, which is what gets timed."""
+
+    key: str
+    label: str
+    prepare: Callable[[], Callable[[], object]]
+    samples: list[float] = field(default_factory=list)
+    failures: int = 0
+    queries: int = 0
+    last_body: bytes = b""
+
+
+def cases_for(client, plan) -> list[Case]:
+    from django.urls import reverse
+
+    from actions.models import Action
+    from partners.models import Organisation
+
+    action = Action.objects.get(plan=plan, number=FICHE)
+    fiche_url = reverse("action_detail", kwargs={"slug": plan.slug, "number": FICHE})
+    status_url = reverse("action_status", kwargs={"slug": plan.slug, "number": FICHE})
+    list_url = reverse("action_list", kwargs={"slug": plan.slug})
+    filters = {"commune": Organisation.objects.get(name=COMMUNE).pk, "late": "on"}
+    turn = {"n": 0}
+
+    def status_change():
+        status, progress = STATUSES[turn["n"] % len(STATUSES)]
+        turn["n"] += 1
+        version = Action.objects.values_list("version", flat=True).get(pk=action.pk)
+        data = {"status": status, "progress": progress, "version": version}
+        return lambda: client.post(status_url, data, **HTMX)
+
+    return [
+        Case("trivial", "page triviale (GET)", lambda: lambda: client.get("/bench/trivial/")),
+        Case("status", "changement de statut (POST htmx)", status_change),
+        Case("list_htmx", "liste filtrée (GET htmx)", lambda: lambda: client.get(list_url, filters, **HTMX)),
+        Case("list_page", "liste filtrée (page entière)", lambda: lambda: client.get(list_url, filters)),
+        Case("fiche", f"page de la fiche n° {FICHE}", lambda: lambda: client.get(fiche_url)),
+    ]
+
+
+def run_case(case: Case, *, timed: bool) -> None:
+    send = case.prepare()
+    start = time.perf_counter()
+    response = send()
+    elapsed = time.perf_counter() - start
+    if response.status_code != 200:
+        case.failures += 1
+    if timed:
+        case.samples.append(elapsed * 1000)
+    case.last_body = response.content
+
+
+def count_queries(case: Case) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        run_case(case, timed=False)
+    case.queries = len(captured)
+
+
+def measure(suites: list[tuple[PlanUnderTest, list[Case]]]) -> None:
+    """Warm up, then interleave: each round runs every kind of request on every plan still
+    owed rounds, so that a slow patch of the machine hits all of them alike."""
+    for _, cases in suites:
+        for _ in range(WARMUP):
+            for case in cases:
+                run_case(case, timed=False)
+        for case in cases:
+            case.failures = 0
+    gc.collect()
+    for round_number in range(max(put.rounds for put, _ in suites)):
+        for put, cases in suites:
+            if round_number < put.rounds:
+                for case in cases:
+                    run_case(case, timed=True)
+    for _, cases in suites:
+        for case in cases:
+            count_queries(case)
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+
+def p90(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[math.ceil(0.9 * len(ordered)) - 1]
+
+
+def listed_fiches(case: Case, slug: str) -> int:
+    return len(set(re.findall(rf'href="/plans/{slug}/fiches/(\d+)/"', case.last_body.decode())))
+
+
+def report(header: list[str], suites: list[tuple[PlanUnderTest, list[Case]]]) -> None:
+    for line in header:
+        print(line)
+    for put, cases in suites:
+        sizes = ", ".join(f"{n} {name}" for name, n in put.sizes.items())
+        print(f"  {put.label:<9} {put.plan.slug:<14} {sizes} ; importé en {put.import_seconds:.1f} s")
+    for put, cases in suites:
+        shown = listed_fiches(next(c for c in cases if c.key == "list_htmx"), put.plan.slug)
+        print(f"  {put.label:<9} liste « {COMMUNE} + en retard » : {shown} fiche(s) affichée(s)")
+    print()
+
+    widths = (32, 9, 7, 10, 9, 11, 9, 8)
+    titles = ("requête", "plan", "n", "médiane ms", "p90 ms", "× triviale", "requêtes", "échecs")
+    print("".join(f"{t:<{w}}" if i < 2 else f"{t:>{w}}" for i, (t, w) in enumerate(zip(titles, widths))))
+    print("-" * sum(widths))
+    baseline = {put.plan.slug: statistics.median(cases[0].samples) for put, cases in suites}
+    for index in range(len(suites[0][1])):
+        for row, (put, cases) in enumerate(suites):
+            case = cases[index]
+            median = statistics.median(case.samples)
+            cells = (
+                case.label if row == 0 else "",
+                put.label,
+                len(case.samples),
+                f"{median:.2f}",
+                f"{p90(case.samples):.2f}",
+                f"{median / baseline[put.plan.slug]:.2f}",
+                case.queries,
+                case.failures,
+            )
+            print(
+                "".join(f"{c:<{w}}" if i < 2 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(cells, widths)))
+            )
+    print()
+
+    (small, small_cases), (large, large_cases) = suites
+    print(f"{large.label} / {small.label}")
+    widths = (32, 14, 18, 12)
+    titles = ("requête", "médiane", "médiane/triviale", "requêtes")
+    print("".join(f"{t:<{w}}" if i == 0 else f"{t:>{w}}" for i, (t, w) in enumerate(zip(titles, widths))))
+    print("-" * sum(widths))
+    for a, b in zip(small_cases, large_cases, strict=True):
+        ma, mb = statistics.median(a.samples), statistics.median(b.samples)
+        relative = (mb / baseline[large.plan.slug]) / (ma / baseline[small.plan.slug])
+        cells = (a.label, f"{mb / ma:.2f}", f"{relative:.2f}", f"{a.queries} → {b.queries}")
+        print("".join(f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(cells, widths))))
+
+
+# ---------------------------------------------------------------------------
+
+
+def main() -> int:
+    args = parse_args()
+    rounds_large = args.rounds_large or args.rounds
+    database, tmp = configure_environment()
+    started = time.perf_counter()
+    try:
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+        import django
+
+        django.setup()
+        from django.test import Client, override_settings
+
+        engine = prepare_database(emptied=tmp is None)
+        with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=["testserver"], DEBUG=False):
+            plans = load_plans(args.scale, args.rounds, rounds_large)
+            client = Client()
+            client.force_login(coordinator(plans))
+            suites = [(put, cases_for(client, put.plan)) for put in plans]
+            measure(suites)
+        now = datetime.datetime.now().astimezone()
+        header = [
+            f"Suivi CTG — banc de l'espace de travail — {now:%Y-%m-%d %H:%M %Z}",
+            f"  {engine}, {database} ; Python {platform.python_version()}, Django {django.get_version()}, "
+            f"{os.cpu_count()} cœur(s), DEBUG=False",
+            f"  django.test.Client, coordinatrice connectée ; échauffement {WARMUP}, "
+            f"{args.rounds} + {rounds_large} tours entrelacés",
+        ]
+        report(header, suites)
+        print(f"\nDurée totale : {time.perf_counter() - started:.0f} s")
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
