@@ -72,7 +72,9 @@ def plan_members(request: HttpRequest, slug: str) -> HttpResponse:
                 role,
                 RoleForm(
                     initial={"role": role.role}, can_grant_admin=can_grant_admin, auto_id=f"role-{role.pk}-%s"
-                ),
+                )
+                if _refusal(request.user, role, can_grant_admin) is None
+                else None,
             )
             for role in roles
         ],

@@ -176,3 +176,14 @@ def test_plan_page_offers_member_management_to_managers_only(client, val_aigo, c
     assert members_url(val_aigo) in client.get(val_aigo.get_absolute_url()).text
     client.force_login(reader)
     assert members_url(val_aigo) not in client.get(val_aigo.get_absolute_url()).text
+
+
+def test_rows_a_coordinator_may_not_change_show_no_form(client, val_aigo, coordinator):
+    admin = grant(UserFactory(), val_aigo, Role.ADMIN)
+    reader = grant(UserFactory(), val_aigo, Role.READER)
+    client.force_login(coordinator)
+    html = client.get(members_url(val_aigo)).text
+    for user, editable in [(admin, False), (coordinator, False), (reader, True)]:
+        role = PlanRole.objects.get(user=user)
+        assert (reverse("plan_member_role", args=[val_aigo.slug, role.pk]) in html) is editable
+        assert (reverse("plan_member_remove", args=[val_aigo.slug, role.pk]) in html) is editable
