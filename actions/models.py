@@ -225,6 +225,10 @@ class Action(Versioned):
     def get_absolute_url(self) -> str:
         return reverse("action_detail", kwargs={"slug": self.plan.slug, "number": self.number})
 
+    @property
+    def label(self) -> str:
+        return f"Action {self.number}"
+
     def clean(self) -> None:
         if self.axis_id and self.plan_id and self.axis.plan_id != self.plan_id:
             raise ValidationError({"axis": "Cet axe appartient à un autre plan."})
