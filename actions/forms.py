@@ -13,6 +13,7 @@ from actions.models import (
     CalendarEntry,
     Condition,
     Note,
+    NoteKind,
     Status,
     Step,
 )
@@ -267,9 +268,16 @@ class NewConditionForm(ConditionForm):
 class NoteForm(ItemForm):
     class Meta:
         model = Note
-        fields = ["date", "text"]
+        fields = ["date", "kind", "text"]
         widgets = {
             "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "text": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"text": "Note de suivi", "date": "Date"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].required = False
+
+    def clean_kind(self):
+        return self.cleaned_data["kind"] or NoteKind.FOLLOW_UP

@@ -402,6 +402,7 @@ class IndicatorValue(models.Model):
     )
     year = models.PositiveSmallIntegerField("année")
     value = models.DecimalField("valeur", max_digits=14, decimal_places=2)
+    comment = models.TextField("commentaire", blank=True)
 
     class Meta:
         verbose_name = "valeur d'indicateur"
@@ -419,6 +420,15 @@ class IndicatorValue(models.Model):
         return f"{self.year} : {self.value}"
 
 
+class NoteKind(models.TextChoices):
+    """What a note says; the CAF bilan sorts a year's notes into these headings."""
+
+    FOLLOW_UP = "follow_up", "Suivi"
+    ACHIEVEMENT = "achievement", "Réalisation"
+    DIFFICULTY = "difficulty", "Difficulté"
+    OUTLOOK = "outlook", "Perspective"
+
+
 class Note(models.Model):
     """A note de suivi: dated, signed."""
 
@@ -426,6 +436,7 @@ class Note(models.Model):
         Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="notes"
     )
     date = models.DateField("date", default=timezone.localdate)
+    kind = models.CharField("nature", max_length=20, choices=NoteKind.choices, default=NoteKind.FOLLOW_UP)
     text = models.TextField("note")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -32,6 +32,7 @@ from actions.models import (
     Indicator,
     IndicatorValue,
     Note,
+    NoteKind,
     Step,
 )
 from actions.periods import parse_period
@@ -129,13 +130,22 @@ STORAGE_SCHEMA: dict[str, Any] = {
                                     "properties": {
                                         "year": {"minimum": 1900, "maximum": 2200},
                                         "value": _AMOUNT,
+                                        "comment": {"type": ["string", "null"]},
                                     }
                                 }
                             },
                         }
                     }
                 },
-                "notes": {"items": {"properties": {"text": {"minLength": 1}, "author": {"maxLength": 200}}}},
+                "notes": {
+                    "items": {
+                        "properties": {
+                            "text": {"minLength": 1},
+                            "author": {"maxLength": 200},
+                            "kind": {"enum": list(NoteKind.values)},
+                        }
+                    }
+                },
             },
         },
         "step": {
@@ -222,7 +232,12 @@ def _action_data(action: Action) -> dict[str, Any]:
             for indicator in action.indicators.all()
         ],
         "notes": [
-            {"date": note.date.isoformat(), "text": note.text, "author": note.author_name or None}
+            {
+                "date": note.date.isoformat(),
+                "kind": note.kind,
+                "text": note.text,
+                "author": note.author_name or None,
+            }
             for note in sorted(action.notes.all(), key=lambda note: (note.date, note.pk))
         ],
     }
@@ -618,14 +633,20 @@ def _replace_children(action: Action, spec: dict[str, Any], orgs: _Organisations
         for i, ind in enumerate(spec.get("indicators", []))
     )
     IndicatorValue.objects.bulk_create(
-        IndicatorValue(indicator=indicator, year=v["year"], value=v["value"])
+        IndicatorValue(indicator=indicator, year=v["year"], value=v["value"], comment=v.get("comment") or "")
         for indicator, ind in zip(indicators, spec.get("indicators", []), strict=True)
         for v in ind.get("values", [])
     )
     _create(
         Note,
         (
-            Note(action=action, date=_date(n["date"]), text=n["text"], author_name=n.get("author") or "")
+            Note(
+                action=action,
+                date=_date(n["date"]),
+                kind=n.get("kind") or NoteKind.FOLLOW_UP,
+                text=n["text"],
+                author_name=n.get("author") or "",
+            )
             for n in spec.get("notes", [])
         ),
     )
