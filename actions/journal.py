@@ -23,6 +23,17 @@ class JournalEntry:
     text: str
 
     @property
+    def change(self) -> str:
+        """What dashboards count: "status", "step_done", "note_added", or "other"."""
+        if self.kind == "action" and self.text.startswith("Statut :"):
+            return "status"
+        if self.kind == "step" and self.text.startswith("Étape réalisée"):
+            return "step_done"
+        if self.kind == "note" and self.text.startswith("Note de suivi ajoutée"):
+            return "note_added"
+        return "other"
+
+    @property
     def author(self) -> str:
         if self.user is None:
             return "import ou commande"

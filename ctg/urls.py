@@ -35,4 +35,5 @@ urlpatterns = [
     *accounts,
     path("", include("axes.urls")),
     path("", include("actions.urls")),
+    path("", include("reporting.urls")),
 ]

@@ -1,0 +1,78 @@
+import datetime
+
+from django.db import models
+from django.utils import timezone
+
+from actions.models import Action
+from axes.models import Plan
+
+
+class Instance(models.TextChoices):
+    COPIL = "copil", "COPIL"
+    COTECH = "cotech", "COTECH"
+    WORKING_GROUP = "working_group", "Groupe de travail"
+
+
+class MeetingQuerySet(models.QuerySet):
+    def last_copil(self, plan: Plan, today: datetime.date | None = None):
+        """The last COPIL held: the reference date of "what changed since the last COPIL"."""
+        today = today or timezone.localdate()
+        return (
+            self.filter(plan=plan, instance=Instance.COPIL, date__lte=today).order_by("-date", "-pk").first()
+        )
+
+    def next_copil(self, plan: Plan, today: datetime.date | None = None):
+        today = today or timezone.localdate()
+        return self.filter(plan=plan, instance=Instance.COPIL, date__gt=today).order_by("date", "pk").first()
+
+
+class Meeting(models.Model):
+    """A governance meeting of the plan: COPIL, COTECH, groupe de travail."""
+
+    plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="meetings")
+    instance = models.CharField("instance", max_length=20, choices=Instance.choices)
+    date = models.DateField("date")
+    attendees = models.TextField("participants", blank=True, help_text="Une personne ou structure par ligne.")
+    agenda = models.TextField("ordre du jour", blank=True)
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "réunion de pilotage"
+        verbose_name_plural = "réunions de pilotage"
+        ordering = ["-date", "-pk"]
+        # Serves MeetingQuerySet.last_copil(): the latest COPIL of a plan.
+        indexes = [models.Index(fields=["plan", "instance", "date"], name="meeting_plan_instance_date")]
+
+    def __str__(self) -> str:
+        return f"{self.get_instance_display()} du {self.date:%d/%m/%Y}"
+
+    @property
+    def attendee_list(self) -> list[str]:
+        return [line.strip() for line in self.attendees.splitlines() if line.strip()]
+
+
+class DecisionStatus(models.TextChoices):
+    TO_TAKE = "to_take", "À prendre"
+    TAKEN = "taken", "Prise"
+
+
+class Decision(models.Model):
+    meeting = models.ForeignKey(
+        Meeting, verbose_name="réunion", on_delete=models.CASCADE, related_name="decisions"
+    )
+    text = models.TextField("décision")
+    status = models.CharField(
+        "état", max_length=20, choices=DecisionStatus.choices, default=DecisionStatus.TAKEN
+    )
+    actions = models.ManyToManyField(
+        Action, verbose_name="fiches-actions concernées", blank=True, related_name="decisions"
+    )
+
+    class Meta:
+        verbose_name = "décision"
+        verbose_name_plural = "décisions"
+        ordering = ["meeting", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
