@@ -68,9 +68,12 @@ def action_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _plan_organisations(plan: Plan):
-    """Organisations that pilot or partner a fiche of the plan, or are its communes."""
+    """Organisations that pilot or partner a fiche of the plan, or are its communes.
+    Three subqueries rather than joins: joins multiply rows with every plan of the installation."""
     return Organisation.objects.filter(
-        Q(piloted_actions__plan=plan) | Q(partnerships__action__plan=plan) | Q(territory_plans=plan)
+        Q(pk__in=Action.pilots.through.objects.filter(action__plan=plan).values("organisation"))
+        | Q(pk__in=ActionPartner.objects.filter(action__plan=plan).values("organisation"))
+        | Q(pk__in=plan.communes.values("pk"))
     ).values("pk")
 
 

@@ -177,7 +177,7 @@ def commune_overview(plan: Plan, commune: Organisation) -> CommuneOverview:
         piloted=list(listing.filter(pilots=commune)),
         steps=list(
             Step.objects.filter(action__plan=plan, commune=commune)
-            .select_related("action", "parent")
+            .select_related("action__plan", "parent")
             .order_by("action__number", "parent__position", "position")
         ),
         partner_of=list(listing.filter(partners__organisation=commune).distinct()),
