@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "val-aigo.json"
 HTMX = {"HTTP_HX_REQUEST": "true"}
+TRIVIAL_URL = "/bench/trivial/"  # bench/urls.py
 COMMUNE = "Villemur-sur-Tarn"
 FICHE = 12  # the fiche with the most steps tied to communes, Villemur-sur-Tarn among them
 WARMUP = 5
@@ -76,10 +77,10 @@ def configure_environment() -> tuple[str, Path | None]:
         if bench_url == os.environ.get("DATABASE_URL", "").strip():
             sys.exit("BENCH_DATABASE_URL est la base de DATABASE_URL : le banc la viderait. Abandon.")
         os.environ["DATABASE_URL"] = bench_url
-        return "PostgreSQL (BENCH_DATABASE_URL, vidée)", None
+        return "base BENCH_DATABASE_URL, vidée", None
     tmp = Path(tempfile.mkdtemp(prefix="ctg-bench-"))
     os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    return "SQLite (fichier temporaire)", tmp
+    return "fichier temporaire", tmp
 
 
 def prepare_database(emptied: bool) -> str:
@@ -228,7 +229,7 @@ def cases_for(client, plan) -> list[Case]:
         return lambda: client.post(status_url, data, **HTMX)
 
     return [
-        Case("trivial", "page triviale (GET)", lambda: lambda: client.get("/bench/trivial/")),
+        Case("trivial", "page triviale (GET)", lambda: lambda: client.get(TRIVIAL_URL)),
         Case("status", "changement de statut (POST htmx)", status_change),
         Case("list_htmx", "liste filtrée (GET htmx)", lambda: lambda: client.get(list_url, filters, **HTMX)),
         Case("list_page", "liste filtrée (page entière)", lambda: lambda: client.get(list_url, filters)),
@@ -258,8 +259,9 @@ def count_queries(case: Case) -> None:
 
 
 def measure(suites: list[tuple[PlanUnderTest, list[Case]]]) -> None:
-    """Warm up, then interleave: each round runs every kind of request on every plan still
-    owed rounds, so that a slow patch of the machine hits all of them alike."""
+    """Warm up, then interleave: each round runs every kind of request on each plan still owed
+    rounds, the two plans back to back (in turn first), so that a slow patch of the machine
+    hits both alike."""
     for _, cases in suites:
         for _ in range(WARMUP):
             for case in cases:
@@ -268,10 +270,11 @@ def measure(suites: list[tuple[PlanUnderTest, list[Case]]]) -> None:
             case.failures = 0
     gc.collect()
     for round_number in range(max(put.rounds for put, _ in suites)):
-        for put, cases in suites:
-            if round_number < put.rounds:
-                for case in cases:
-                    run_case(case, timed=True)
+        order = suites if round_number % 2 == 0 else suites[::-1]
+        for index in range(len(suites[0][1])):
+            for put, cases in order:
+                if round_number < put.rounds:
+                    run_case(cases[index], timed=True)
     for _, cases in suites:
         for case in cases:
             count_queries(case)
@@ -290,10 +293,18 @@ def listed_fiches(case: Case, slug: str) -> int:
     return len(set(re.findall(rf'href="/plans/{slug}/fiches/(\d+)/"', case.last_body.decode())))
 
 
+def line(cells, widths, left: int) -> str:
+    """A table row: the first `left` columns aligned left, the others right."""
+    return "".join(
+        f"{cell:<{width}}" if i < left else f"{cell:>{width}}"
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+    ).rstrip()
+
+
 def report(header: list[str], suites: list[tuple[PlanUnderTest, list[Case]]]) -> None:
-    for line in header:
-        print(line)
-    for put, cases in suites:
+    for text in header:
+        print(text)
+    for put, _ in suites:
         sizes = ", ".join(f"{n} {name}" for name, n in put.sizes.items())
         print(f"  {put.label:<9} {put.plan.slug:<14} {sizes} ; importé en {put.import_seconds:.1f} s")
     for put, cases in suites:
@@ -301,9 +312,9 @@ def report(header: list[str], suites: list[tuple[PlanUnderTest, list[Case]]]) ->
         print(f"  {put.label:<9} liste « {COMMUNE} + en retard » : {shown} fiche(s) affichée(s)")
     print()
 
-    widths = (32, 9, 7, 10, 9, 11, 9, 8)
+    widths = (34, 10, 4, 12, 9, 12, 10, 8)
     titles = ("requête", "plan", "n", "médiane ms", "p90 ms", "× triviale", "requêtes", "échecs")
-    print("".join(f"{t:<{w}}" if i < 2 else f"{t:>{w}}" for i, (t, w) in enumerate(zip(titles, widths))))
+    print(line(titles, widths, 2))
     print("-" * sum(widths))
     baseline = {put.plan.slug: statistics.median(cases[0].samples) for put, cases in suites}
     for index in range(len(suites[0][1])):
@@ -320,22 +331,18 @@ def report(header: list[str], suites: list[tuple[PlanUnderTest, list[Case]]]) ->
                 case.queries,
                 case.failures,
             )
-            print(
-                "".join(f"{c:<{w}}" if i < 2 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(cells, widths)))
-            )
+            print(line(cells, widths, 2))
     print()
 
     (small, small_cases), (large, large_cases) = suites
-    print(f"{large.label} / {small.label}")
-    widths = (32, 14, 18, 12)
-    titles = ("requête", "médiane", "médiane/triviale", "requêtes")
-    print("".join(f"{t:<{w}}" if i == 0 else f"{t:>{w}}" for i, (t, w) in enumerate(zip(titles, widths))))
+    widths = (34, 12, 14, 12)
+    titles = (f"{large.label} / {small.label}", "médianes", "× triviale", "requêtes")
+    print(line(titles, widths, 1))
     print("-" * sum(widths))
     for a, b in zip(small_cases, large_cases, strict=True):
         ma, mb = statistics.median(a.samples), statistics.median(b.samples)
         relative = (mb / baseline[large.plan.slug]) / (ma / baseline[small.plan.slug])
-        cells = (a.label, f"{mb / ma:.2f}", f"{relative:.2f}", f"{a.queries} → {b.queries}")
-        print("".join(f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(cells, widths))))
+        print(line((a.label, f"{mb / ma:.2f}", f"{relative:.2f}", f"{a.queries} → {b.queries}"), widths, 1))
 
 
 # ---------------------------------------------------------------------------
@@ -346,6 +353,7 @@ def main() -> int:
     rounds_large = args.rounds_large or args.rounds
     database, tmp = configure_environment()
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     try:
         warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
         import django
@@ -356,15 +364,20 @@ def main() -> int:
         engine = prepare_database(emptied=tmp is None)
         with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=["testserver"], DEBUG=False):
             plans = load_plans(args.scale, args.rounds, rounds_large)
+            anonymous = Client().get(TRIVIAL_URL)
+            if anonymous.status_code != 302 or "/connexion/" not in anonymous["Location"]:
+                sys.exit(f"La page triviale doit exiger la connexion (reçu {anonymous.status_code}).")
             client = Client()
             client.force_login(coordinator(plans))
             suites = [(put, cases_for(client, put.plan)) for put in plans]
             measure(suites)
         now = datetime.datetime.now().astimezone()
+        load_after = os.getloadavg()[0]
         header = [
             f"Suivi CTG — banc de l'espace de travail — {now:%Y-%m-%d %H:%M %Z}",
-            f"  {engine}, {database} ; Python {platform.python_version()}, Django {django.get_version()}, "
+            f"  {engine} ({database}) ; Python {platform.python_version()}, Django {django.get_version()}, "
             f"{os.cpu_count()} cœur(s), DEBUG=False",
+            f"  charge de la machine (moyenne 1 min) : {load_before:.1f} au début, {load_after:.1f} à la fin",
             f"  django.test.Client, coordinatrice connectée ; échauffement {WARMUP}, "
             f"{args.rounds} + {rounds_large} tours entrelacés",
         ]
