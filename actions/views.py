@@ -33,6 +33,16 @@ from axes.models import Plan
 from partners.models import Organisation
 
 TEMPLATE = "actions/action_detail.html"
+# The id of the section each partial draws: where a plain POST lands back on the page.
+ANCHORS = {
+    "status": "statut",
+    "pilots": "pilotage",
+    "steps": "etapes",
+    "partners": "partenaires",
+    "conditions": "conditions",
+    "calendar": "calendrier",
+    "notes": "notes",
+}
 JOURNAL_LIMIT = 100
 
 
@@ -173,7 +183,7 @@ def _respond(
         )
         return HttpResponse(html, status=status)
     if bound is None:
-        return redirect(f"{action.get_absolute_url()}#{partial}")
+        return redirect(f"{action.get_absolute_url()}#{ANCHORS[partial]}")
     return render(request, TEMPLATE, _context(request, action, bound), status=status)
 
 

@@ -75,7 +75,7 @@ def test_status_change_without_javascript_redirects_to_the_fiche(coord_client, v
     response = coord_client.post(
         url(action, "action_status"), {"status": "done", "progress": 100, "version": 1}
     )
-    assert response.status_code == 302 and response.url == f"{action.get_absolute_url()}#status"
+    assert response.status_code == 302 and response.url == f"{action.get_absolute_url()}#statut"
     page = text(coord_client.get(response.url).text)
     today = timezone.localdate().strftime("%d/%m/%Y")
     assert f"Statut : à venir → réalisée, par Claire Dupont, le {today}" in page
@@ -406,3 +406,22 @@ def test_list_queries_do_not_grow(coord_client, coordinator, size, django_assert
             reverse("action_list", args=[plan.slug]), {"commune": commune.pk, "late": "on"}
         )
     assert response.status_code == 200
+
+
+def test_plain_posts_land_back_on_the_section_they_saved(coord_client, val_aigo):
+    action = val_aigo.actions.get(number=2)
+    page = coord_client.get(action.get_absolute_url()).text
+    step = action.steps.get(position=0)
+    for url_, data in [
+        (url(action, "action_status"), {"status": "done", "progress": 100, "version": 1}),
+        (url(action, "action_pilots"), {"pilotage": "CCVA", "version": 2}),
+        (url(action, "step_toggle", pk=step.pk), {"done": "1", "version": 1}),
+        (url(action, "item_create", section="calendrier"), {"label": "2027"}),
+        (url(action, "item_create", section="partenaires"), {"name": "CAF"}),
+        (url(action, "item_create", section="conditions"), {"text": "Budget"}),
+        (url(action, "note_create"), {"date": "2026-01-05", "text": "Point."}),
+    ]:
+        response = coord_client.post(url_, data)
+        assert response.status_code == 302, url_
+        anchor = response.url.split("#")[1]
+        assert f'<section id="{anchor}"' in page, anchor

@@ -4,6 +4,8 @@ from pathlib import Path
 
 AXE = Path(__file__).resolve().parent.parent / "assets" / "axe.min.js"
 READER_PASSWORD = "motdepasse-lecteur"
+# What tests.factories.UserFactory gives everyone.
+FACTORY_PASSWORD = "motdepasse-de-test"
 
 
 def sign_in(page, username="lecteur", password=READER_PASSWORD):
@@ -13,10 +15,39 @@ def sign_in(page, username="lecteur", password=READER_PASSWORD):
     page.get_by_role("button", name="Se connecter").click()
 
 
+def sign_in_and_open(page, live_server, path, username, password=FACTORY_PASSWORD):
+    """Sign in through the form, asking for `path`, and wait to land there."""
+    page.goto(f"{live_server.url}/connexion/?next={path}")
+    sign_in(page, username, password)
+    page.wait_for_url(f"{live_server.url}{path}")
+    return page
+
+
 def axe_violations(page):
     """WCAG 2 A and AA violations axe-core finds on the page as it is now."""
     page.add_script_tag(path=AXE)
+    if page.evaluate("typeof axe === 'undefined'"):
+        # JavaScript is off: the script tag never ran, and axe could not anyway (timers never fire).
+        return _violations_of_a_copy(page)
     return page.evaluate("async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})).violations")
+
+
+def _violations_of_a_copy(page):
+    """Audit the page's DOM as it is now, served at the same address to a page that runs
+    scripts (axe's) but none of the app's: the same markup, the same styles."""
+    html, address = page.content(), page.url.split("#")[0]
+    context = page.context.browser.new_context(viewport=page.viewport_size)
+    try:
+        copy = context.new_page()
+        copy.route("**/*.js", lambda route: route.abort())
+        copy.route(
+            lambda url: url.split("#")[0] == address,
+            lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"),
+        )
+        copy.goto(address)
+        return axe_violations(copy)
+    finally:
+        context.close()
 
 
 def describe(violations):
