@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "partners",
     "axes",
     "actions",
@@ -134,3 +136,6 @@ X_FRAME_OPTIONS = "DENY"
 
 # Demo accounts (well-known passwords) may only be created outside production.
 DEMO_ACCOUNTS_ALLOWED = not PRODUCTION
+
+# Background tasks (the full PDF reports): stored in the database, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -76,3 +77,45 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", "En file d'attente"
+    RUNNING = "running", "En cours de génération"
+    DONE = "done", "Prêt"
+    FAILED = "failed", "Échec"
+
+
+class GeneratedReport(models.Model):
+    """A PDF made in the background, kept until the plan changes (see reporting.reports.fingerprint)."""
+
+    plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="reports")
+    kind = models.CharField("rapport", max_length=20)
+    year = models.PositiveSmallIntegerField("année", null=True, blank=True)
+    fingerprint = models.CharField("état du plan", max_length=200)
+    status = models.CharField(
+        "état", max_length=20, choices=ReportStatus.choices, default=ReportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField("avancement (%)", default=0)
+    step = models.CharField("étape", max_length=200, blank=True)
+    filename = models.CharField("nom du fichier", max_length=200, blank=True)
+    pdf = models.BinaryField("PDF", blank=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="demandé par", null=True, on_delete=models.SET_NULL
+    )
+    requested_at = models.DateTimeField("demandé le", auto_now_add=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "rapport généré"
+        verbose_name_plural = "rapports générés"
+        ordering = ["-requested_at", "-pk"]
+        # Serves the cache lookup: the same report of the same plan in the same state.
+        indexes = [models.Index(fields=["plan", "kind", "year", "fingerprint"], name="report_cache_key")]
+
+    def __str__(self) -> str:
+        return f"{self.filename or self.kind} ({self.get_status_display()})"
+
+    def set_progress(self, progress: int, step: str, *, status: str = ReportStatus.RUNNING) -> None:
+        self.progress, self.step, self.status = progress, step, status
+        self.save(update_fields=["progress", "step", "status"])

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from actions.models import Action, ActionPartner, CalendarEntry, Condition, IndicatorValue, Note, Step
 from axes.models import Plan
-from reporting.models import Meeting
+from reporting.models import GeneratedReport, Meeting, ReportStatus
 from reporting.overview import notes_of_year, plan_actions, plan_overview
 from reporting.pdf import render_pdf
 
@@ -30,6 +33,16 @@ class ReportError(Exception):
 class Report:
     filename: str
     pdf: bytes
+
+
+def bilan_year(plan: Plan, year: int | None) -> int:
+    """The year of a bilan: the current one by default, and within the plan's period."""
+    year = year or timezone.localdate().year
+    if not plan.start_year <= year <= plan.end_year:
+        raise ReportError(
+            f"L'année {year} est hors de la période du plan ({plan.start_year}-{plan.end_year})."
+        )
+    return year
 
 
 def _notes_since(action, since):
@@ -108,3 +121,47 @@ def build_report(kind: str, plan: Plan, *, year: int | None = None, number: int 
     return Report(
         filename(kind, plan, year=context.get("year"), number=number), render_pdf(template, context)
     )
+
+
+def fingerprint(plan: Plan) -> str:
+    """What the plan looks like now, for the reports' cache: the last recorded change of its
+    fiches and their contents, its meetings and indicators, and today's date (lateness and the
+    edition date depend on it). Eight small aggregate queries."""
+    marks = [timezone.localdate().isoformat()]
+    marks.append(str(Action.history.filter(plan_id=plan.pk).aggregate(m=Max("history_id"))["m"]))
+    for model in (Step, CalendarEntry, ActionPartner, Condition, Note):
+        marks.append(str(model.history.filter(action__plan=plan).aggregate(m=Max("history_id"))["m"]))
+    marks.append(str(plan.meetings.aggregate(n=Count("decisions"), m=Max("decisions__pk"), k=Max("pk"))))
+    marks.append(
+        str(IndicatorValue.objects.filter(indicator__action__plan=plan).aggregate(n=Count("pk"), m=Max("pk")))
+    )
+    return "|".join(marks)[:200]
+
+
+# Made in the background: a dossier can take seconds. A fiche alone is made in the request.
+BACKGROUND_KINDS = ["copil", "bilan"]
+
+
+@transaction.atomic
+def request_report(plan: Plan, kind: str, *, year: int | None = None, user=None):
+    """The report as the plan is now: the one already made if nothing changed since, else a new
+    one queued for the worker. Returns (report, queued)."""
+    from reporting.tasks import generate_report  # the task module imports this one
+
+    if kind not in BACKGROUND_KINDS:
+        raise ReportError(f"Rapport inconnu : « {kind} ».")
+    year = bilan_year(plan, year) if kind == "bilan" else None
+    key = fingerprint(plan)
+    cached = (
+        GeneratedReport.objects.filter(plan=plan, kind=kind, year=year, fingerprint=key)
+        .exclude(status=ReportStatus.FAILED)
+        .defer("pdf")
+        .first()
+    )
+    if cached:
+        return cached, False
+    report = GeneratedReport.objects.create(
+        plan=plan, kind=kind, year=year, fingerprint=key, requested_by=user
+    )
+    generate_report.enqueue(report.pk)
+    return report, True

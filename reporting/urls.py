@@ -6,4 +6,9 @@ urlpatterns = [
     path("tableau-de-bord/", views.plans_dashboard, name="plans_dashboard"),
     path("plans/<slug:slug>/tableau-de-bord/", views.dashboard, name="dashboard"),
     path("plans/<slug:slug>/communes/<str:insee>/", views.commune_dashboard, name="commune_dashboard"),
+    path("plans/<slug:slug>/rapports/", views.reports, name="reports"),
+    path("plans/<slug:slug>/rapports/demander/", views.report_request, name="report_request"),
+    path("plans/<slug:slug>/rapports/<int:pk>/", views.report_status, name="report_status"),
+    path("plans/<slug:slug>/rapports/<int:pk>/pdf/", views.report_download, name="report_download"),
+    path("plans/<slug:slug>/fiches/<int:number>.pdf", views.fiche_pdf, name="fiche_pdf"),
 ]

@@ -1,9 +1,13 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from axes.models import Plan
+from reporting.models import ReportStatus
 from reporting.overview import commune_overview, plan_overview, plans_side_by_side
+from reporting.reports import ReportError, build_report, request_report
 
 
 @require_GET
@@ -25,3 +29,70 @@ def plans_dashboard(request: HttpRequest) -> HttpResponse:
     """Every plan the user may read, side by side: for the CAF, every plan it signed."""
     lines = plans_side_by_side(Plan.objects.visible_to(request.user).order_by("territory"))
     return render(request, "reporting/plans.html", {"lines": lines})
+
+
+def _plan(request: HttpRequest, slug: str) -> Plan:
+    return get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
+
+
+@require_GET
+def reports(request: HttpRequest, slug: str) -> HttpResponse:
+    """The reports of a plan: ask for one, follow it, download it."""
+    plan = _plan(request, slug)
+    context = {
+        "plan": plan,
+        "years": range(plan.start_year, plan.end_year + 1),
+        "current_year": min(max(timezone.localdate().year, plan.start_year), plan.end_year),
+        "recent": plan.reports.defer("pdf").select_related("requested_by")[:10],
+    }
+    return render(request, "reporting/reports.html", context)
+
+
+@require_POST
+def report_request(request: HttpRequest, slug: str) -> HttpResponse:
+    plan = _plan(request, slug)
+    try:
+        year = int(request.POST["year"]) if request.POST.get("year") else None
+        report, queued = request_report(plan, request.POST.get("kind", ""), year=year, user=request.user)
+    except (ValueError, ReportError) as exc:
+        message = str(exc) if isinstance(exc, ReportError) else "Année invalide."
+        messages.error(request, f"{message} Aucun rapport n'a été demandé.")
+        return redirect("reports", slug=plan.slug)
+    if not queued:
+        messages.info(request, "Le plan n'a pas changé depuis ce rapport : le voici.")
+    return redirect("report_status", slug=plan.slug, pk=report.pk)
+
+
+@require_GET
+def report_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The progress of a report; htmx polls the partial until it is ready."""
+    plan = _plan(request, slug)
+    report = get_object_or_404(plan.reports.defer("pdf"), pk=pk)
+    template = "reporting/report_status.html"
+    if request.htmx:
+        template += "#progress"
+    return render(request, template, {"plan": plan, "report": report})
+
+
+@require_GET
+def report_download(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    plan = _plan(request, slug)
+    report = get_object_or_404(plan.reports, pk=pk, status=ReportStatus.DONE)
+    return _pdf_response(bytes(report.pdf), report.filename)
+
+
+@require_GET
+def fiche_pdf(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """One fiche for a meeting: a page or two, made in the request."""
+    plan = _plan(request, slug)
+    try:
+        report = build_report("fiche", plan, number=number)
+    except ReportError as exc:
+        raise Http404(str(exc)) from exc
+    return _pdf_response(report.pdf, report.filename)
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

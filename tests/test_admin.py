@@ -7,7 +7,11 @@ from django.utils.html import escape
 
 from actions.models import Action, Step
 
-MODELS = [model for model in admin.site._registry if model._meta.app_label in {"partners", "axes", "actions"}]
+MODELS = [
+    model
+    for model in admin.site._registry
+    if model._meta.app_label in {"partners", "axes", "actions", "reporting"}
+]
 
 
 @pytest.fixture
@@ -29,6 +33,8 @@ def test_every_model_of_the_plan_is_registered():
         "CalendarEntry",
         "Indicator",
         "Note",
+        "Meeting",
+        "Decision",
     }
 
 
