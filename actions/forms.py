@@ -12,6 +12,8 @@ from actions.models import (
     ActionPartner,
     CalendarEntry,
     Condition,
+    Indicator,
+    IndicatorValue,
     Note,
     NoteKind,
     Status,
@@ -263,6 +265,49 @@ class ConditionForm(VersionedForm):
 
 class NewConditionForm(ConditionForm):
     version = None
+
+
+class IndicatorForm(VersionedForm):
+    class Meta:
+        model = Indicator
+        fields = ["name", "unit", "baseline", "target"]
+        localized_fields = ["baseline", "target"]  # "27,5", as people write it
+
+
+class NewIndicatorForm(IndicatorForm):
+    version = None
+
+
+class IndicatorValueForm(VersionedForm):
+    """A value of one year. A new year is added; an existing one is changed through its own form."""
+
+    class Meta:
+        model = IndicatorValue
+        fields = ["year", "value", "comment"]
+        localized_fields = ["value"]
+        widgets = {"comment": forms.TextInput()}
+
+    def __init__(self, *args, indicator=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicator = indicator or self.instance.indicator
+        if not self.instance.pk:
+            self.fields["version"].required = False
+            prefix = f"valeur-{self.indicator.pk}-nouvelle"
+            self.auto_id = prefix + "-%s"
+        plan = self.indicator.action.plan
+        self.fields["year"].widget = forms.NumberInput(attrs={"min": plan.start_year, "max": plan.end_year})
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        plan = self.indicator.action.plan
+        if not plan.start_year <= year <= plan.end_year:
+            raise forms.ValidationError(
+                f"L'année doit être comprise entre {plan.start_year} et {plan.end_year}."
+            )
+        taken = IndicatorValue.objects.filter(indicator=self.indicator, year=year)
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f"L'année {year} a déjà une valeur : modifiez-la plutôt.")
+        return year
 
 
 class NoteForm(ItemForm):

@@ -375,7 +375,7 @@ class CalendarEntry(Versioned):
         return f"{self.label} : {self.description}" if self.description else self.label
 
 
-class Indicator(models.Model):
+class Indicator(Versioned):
     action = models.ForeignKey(
         Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="indicators"
     )
@@ -387,6 +387,8 @@ class Indicator(models.Model):
     )
     target = models.DecimalField("cible", max_digits=14, decimal_places=2, null=True, blank=True)
 
+    history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de l'indicateur")
+
     class Meta:
         verbose_name = "indicateur"
         verbose_name_plural = "indicateurs"
@@ -396,13 +398,15 @@ class Indicator(models.Model):
         return self.name
 
 
-class IndicatorValue(models.Model):
+class IndicatorValue(Versioned):
     indicator = models.ForeignKey(
         Indicator, verbose_name="indicateur", on_delete=models.CASCADE, related_name="values"
     )
     year = models.PositiveSmallIntegerField("année")
     value = models.DecimalField("valeur", max_digits=14, decimal_places=2)
     comment = models.TextField("commentaire", blank=True)
+
+    history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de la valeur")
 
     class Meta:
         verbose_name = "valeur d'indicateur"

@@ -12,6 +12,7 @@ urlpatterns = [
     path(f"{fiche}notes/", views.note_create, name="note_create"),
     path(f"{fiche}etapes/<int:pk>/cocher/", views.step_toggle, name="step_toggle"),
     path(f"{fiche}etapes/<int:pk>/deplacer/", views.step_move, name="step_move"),
+    path(f"{fiche}indicateurs/<int:pk>/valeurs/", views.indicator_value_save, name="indicator_value_save"),
     path(f"{fiche}<str:section>/", views.item_create, name="item_create"),
     path(f"{fiche}<str:section>/<int:pk>/", views.item_update, name="item_update"),
     path(f"{fiche}<str:section>/<int:pk>/supprimer/", views.item_delete, name="item_delete"),

@@ -24,6 +24,8 @@ from actions.models import (
     ActionPartner,
     CalendarEntry,
     Condition,
+    Indicator,
+    IndicatorValue,
     StaleVersion,
     Status,
     Step,
@@ -42,6 +44,7 @@ ANCHORS = {
     "conditions": "conditions",
     "calendar": "calendrier",
     "notes": "notes",
+    "indicators": "indicateurs",
 }
 JOURNAL_LIMIT = 100
 
@@ -162,6 +165,22 @@ def _context(request: HttpRequest, action: Action, bound: dict | None = None) ->
                     for c in action.conditions.all()
                 },
                 new_condition_form=form_for(("conditions", None), forms.NewConditionForm),
+                indicator_forms={
+                    i.pk: form_for(("indicateurs", i.pk), lambda i=i: forms.IndicatorForm(instance=i))
+                    for i in action.indicators.all()
+                },
+                new_indicator_form=form_for(("indicateurs", None), forms.NewIndicatorForm),
+                value_forms={
+                    v.pk: form_for(("valeurs", v.pk), lambda v=v: forms.IndicatorValueForm(instance=v))
+                    for i in action.indicators.all()
+                    for v in i.values.all()
+                },
+                new_value_forms={
+                    i.pk: form_for(
+                        ("valeurs", f"new-{i.pk}"), lambda i=i: forms.IndicatorValueForm(indicator=i)
+                    )
+                    for i in action.indicators.all()
+                },
             )
     if perms.can_note:
         context["note_form"] = bound.get("notes") or forms.NoteForm(initial={"date": timezone.localdate()})
@@ -319,6 +338,7 @@ SECTIONS = {
     "calendrier": Section(CalendarEntry, forms.CalendarEntryForm, forms.NewCalendarEntryForm, "calendar"),
     "partenaires": Section(ActionPartner, forms.PartnerForm, forms.NewPartnerForm, "partners"),
     "conditions": Section(Condition, forms.ConditionForm, forms.NewConditionForm, "conditions"),
+    "indicateurs": Section(Indicator, forms.IndicatorForm, forms.NewIndicatorForm, "indicators"),
 }
 
 
@@ -456,3 +476,30 @@ def step_move(request: HttpRequest, slug: str, number: int, pk: int) -> HttpResp
                 if sibling.position != position:
                     sibling.save_edit(by=request.user, position=position)
     return _respond(request, action, "steps")
+
+
+@require_POST
+def indicator_value_save(request: HttpRequest, slug: str, number: int, pk: int) -> HttpResponse:
+    """Add the value of a year to an indicator, or change one (`value_id` names it)."""
+    action = _editable(request, slug, number)
+    indicator = get_object_or_404(
+        Indicator.objects.filter(action=action).select_related("action__plan"), pk=pk
+    )
+    value_pk = request.POST.get("value_id")
+    if value_pk:
+        value = get_object_or_404(IndicatorValue.objects.filter(indicator=indicator), pk=value_pk)
+        form = forms.IndicatorValueForm(request.POST, instance=value)
+        key = ("valeurs", value.pk)
+    else:
+        form = forms.IndicatorValueForm(request.POST, indicator=indicator)
+        key = ("valeurs", f"new-{indicator.pk}")
+    if not form.is_valid():
+        return _respond(request, action, "indicators", bound={key: form}, status=422)
+    if not value_pk:
+        created = form.save(commit=False)
+        created.indicator = indicator
+        created._history_user = request.user
+        created.save()
+        return _respond(request, action, "indicators")
+    changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
+    return _save_versioned(request, action, "indicators", key, form, IndicatorValue, value.pk, changes)
