@@ -1,10 +1,12 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from axes.models import Plan
+from reporting.forms import DecisionForm, MeetingForm
 from reporting.models import ReportStatus
 from reporting.overview import commune_overview, plan_overview, plans_side_by_side
 from reporting.reports import ReportError, build_report, request_report
@@ -96,3 +98,56 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _managed(request: HttpRequest, slug: str) -> tuple[Plan, bool]:
+    plan = _plan(request, slug)
+    return plan, Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists()
+
+
+@require_http_methods(["GET", "POST"])
+def meetings(request: HttpRequest, slug: str) -> HttpResponse:
+    """The plan's COPIL, COTECH and working groups; administrateurs and coordinateurs add them."""
+    plan, can_manage = _managed(request, slug)
+    form = MeetingForm(request.POST or None) if can_manage else None
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied(
+                "Seuls les administrateurs et coordinateurs du plan enregistrent les réunions."
+            )
+        if form.is_valid():
+            meeting = form.save(commit=False)
+            meeting.plan = plan
+            meeting.save()
+            messages.success(request, f"{meeting} enregistré.")
+            return redirect("meeting_detail", slug=plan.slug, pk=meeting.pk)
+    context = {
+        "plan": plan,
+        "form": form,
+        "can_manage": can_manage,
+        "meetings": plan.meetings.prefetch_related("decisions__actions"),
+    }
+    return render(request, "reporting/meetings.html", context, status=422 if form and form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    plan, can_manage = _managed(request, slug)
+    meeting = get_object_or_404(plan.meetings.prefetch_related("decisions__actions"), pk=pk)
+    form = DecisionForm(request.POST or None, plan=plan) if can_manage else None
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied(
+                "Seuls les administrateurs et coordinateurs du plan enregistrent les décisions."
+            )
+        if form.is_valid():
+            decision = form.save(commit=False)
+            decision.meeting = meeting
+            decision.save()
+            form.save_m2m()
+            messages.success(request, "Décision enregistrée.")
+            return redirect("meeting_detail", slug=plan.slug, pk=meeting.pk)
+    context = {"plan": plan, "meeting": meeting, "form": form, "can_manage": can_manage}
+    return render(
+        request, "reporting/meeting_detail.html", context, status=422 if form and form.errors else 200
+    )
