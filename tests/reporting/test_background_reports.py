@@ -18,9 +18,15 @@ def pdf_text(content: bytes) -> str:
 
 
 def run_worker():
+    """The real worker, in batch mode. It closes the database connection when done, so the tests
+    that call it run outside the usual test transaction."""
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
 
 
+needs_worker = pytest.mark.django_db(transaction=True)
+
+
+@needs_worker
 def test_dossier_copil_is_made_by_the_worker(reader_client, val_aigo):
     response = reader_client.post(reverse("report_request", args=["val-aigo"]), {"kind": "copil"})
     report = GeneratedReport.objects.get()
@@ -47,6 +53,7 @@ def test_dossier_copil_is_made_by_the_worker(reader_client, val_aigo):
     assert "Dossier COPIL" in text and "Action 20 : Valoriser, mobiliser et renforcer" in text
 
 
+@needs_worker
 def test_same_plan_same_report_until_it_changes(reader_client, val_aigo):
     url = reverse("report_request", args=["val-aigo"])
     reader_client.post(url, {"kind": "bilan", "year": 2025})
