@@ -492,10 +492,12 @@ class ImportReport:
     actions: int = 0
     removed_actions: list[int] = field(default_factory=list)
     new_organisations: list[str] = field(default_factory=list)
+    unchanged: int = 0
 
     def summary(self) -> str:
         verb = "créé" if self.created else "mis à jour"
-        text = f"Plan « {self.plan.slug} » {verb} : {self.axes} axes, {self.actions} fiches-actions."
+        text = f"Plan « {self.plan.slug} » {verb} : {self.axes} axes, {self.actions} fiches-actions"
+        text += f" ({self.unchanged} inchangées)." if self.unchanged else "."
         if self.removed_actions:
             text += (
                 " Fiches supprimées (absentes du fichier) : "
@@ -652,6 +654,159 @@ def _replace_children(action: Action, spec: dict[str, Any], orgs: _Organisations
     )
 
 
+def _amount(value) -> int | float | None:
+    """A figure as the database keeps it (two decimals), for comparisons."""
+    return None if value is None else _number(Decimal(str(value)).quantize(Decimal("0.01")))
+
+
+def _comparable(spec: dict[str, Any]) -> dict[str, Any]:
+    """A fiche of a document, spelled as export_plan spells a stored one, defaults filled in."""
+
+    def step(s):
+        return {
+            "text": s["text"],
+            "commune": s.get("commune"),
+            "done": s.get("done", False),
+            "children": [step(c) for c in s.get("children", [])],
+        }
+
+    def entry(e):
+        start, end = _calendar_dates(e)
+        return {
+            "label": e["label"],
+            "description": e.get("description") or None,
+            "start": start.isoformat() if start else None,
+            "end": end.isoformat() if end else None,
+        }
+
+    return {
+        "number": spec["number"],
+        "title": spec["title"],
+        "fiche_title": spec["fiche_title"],
+        "pilotage": spec["pilotage"],
+        "pilots": sorted(spec.get("pilots", [])),
+        "steps": [step(s) for s in spec["steps"]],
+        "partners": [
+            {"name": p["name"], "role": p.get("role") or None, "organisation": p.get("organisation")}
+            for p in spec["partners"]
+        ],
+        "conditions": list(spec["conditions"]),
+        "calendar": [entry(e) for e in spec["calendar"]],
+        "status": spec["status"],
+        "progress": spec["progress"],
+        "indicators": [
+            {
+                "name": i["name"],
+                "unit": i.get("unit") or None,
+                "baseline": _amount(i.get("baseline")),
+                "target": _amount(i.get("target")),
+                "values": sorted(
+                    (
+                        {"year": v["year"], "value": _amount(v["value"]), "comment": v.get("comment") or None}
+                        for v in i.get("values", [])
+                    ),
+                    key=lambda v: v["year"],
+                ),
+            }
+            for i in spec.get("indicators", [])
+        ],
+        "notes": sorted(
+            (
+                {
+                    "date": n["date"],
+                    "kind": n.get("kind") or NoteKind.FOLLOW_UP.value,
+                    "text": n["text"],
+                    "author": n.get("author") or None,
+                }
+                for n in spec.get("notes", [])
+            ),
+            key=lambda n: n["date"],
+        ),
+    }
+
+
+def _stored(action: Action) -> dict[str, Any]:
+    data = _action_data(action)
+    data["notes"] = sorted(data["notes"], key=lambda n: n["date"])
+    return data
+
+
+def _axis_state(spec: dict[str, Any]) -> tuple:
+    diagnostic = spec.get("diagnostic", {})
+    return (
+        spec["title"],
+        diagnostic.get("theme", ""),
+        tuple(diagnostic.get("strengths", [])),
+        tuple(diagnostic.get("watch_points", [])),
+    )
+
+
+def _stored_axis_state(axis: Axis) -> tuple:
+    findings = list(axis.findings.all())
+    return (
+        axis.title,
+        axis.theme,
+        tuple(f.text for f in findings if f.kind == FindingKind.STRENGTH),
+        tuple(f.text for f in findings if f.kind == FindingKind.WATCH_POINT),
+    )
+
+
+@dataclass
+class Preview:
+    """What importing a document would do, fiche by fiche."""
+
+    slug: str
+    territory: str
+    plan_exists: bool
+    axes: int
+    new: list[int]
+    changed: list[int]
+    unchanged: list[int]
+    removed: list[int]
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return self.plan_exists and not (self.new or self.changed or self.removed)
+
+
+def _existing(plan: Plan | None):
+    if plan is None:
+        return {}, {}
+    actions = {a.number: a for a in Action.objects.filter(plan=plan).with_details()}
+    axes = {a.number: a for a in plan.axes.prefetch_related("findings")}
+    return actions, axes
+
+
+def preview(data: dict[str, Any]) -> Preview:
+    """Compare a validated document with the installation, writing nothing."""
+    plan = Plan.objects.filter(slug=data["plan"]["slug"]).first()
+    existing, _ = _existing(plan)
+    new, changed, unchanged = [], [], []
+    for _, spec in _iter_actions(data):
+        stored = existing.get(spec["number"])
+        if stored is None:
+            new.append(spec["number"])
+        elif _stored(stored) == _comparable(spec) and stored.axis.number == _axis_number(data, spec):
+            unchanged.append(spec["number"])
+        else:
+            changed.append(spec["number"])
+    numbers = {spec["number"] for _, spec in _iter_actions(data)}
+    return Preview(
+        slug=data["plan"]["slug"],
+        territory=data["plan"]["territory"],
+        plan_exists=plan is not None,
+        axes=len(data["axes"]),
+        new=sorted(new),
+        changed=sorted(changed),
+        unchanged=sorted(unchanged),
+        removed=sorted(set(existing) - numbers),
+    )
+
+
+def _axis_number(data: dict[str, Any], action_spec: dict[str, Any]) -> int:
+    return next(axis["number"] for axis in data["axes"] if action_spec in axis["actions"])
+
+
 @transaction.atomic
 def import_plan(data: dict[str, Any]) -> ImportReport:
     """Create or update the plan a validated document describes (matched by slug).
@@ -684,31 +839,38 @@ def import_plan(data: dict[str, Any]) -> ImportReport:
     )
     plan.signatories.set([orgs.get(name) for name in spec.get("signatories", [])])
 
-    existing_axes = {axis.number: axis for axis in plan.axes.all()}
-    existing_actions = {action.number: action for action in plan.actions.all()}
+    existing_actions, existing_axes = _existing(plan)
     kept_axes, kept_actions = set(), set()
     for axis_spec in data["axes"]:
         axis = existing_axes.get(axis_spec["number"]) or Axis(plan=plan, number=axis_spec["number"])
-        diagnostic = axis_spec.get("diagnostic", {})
-        axis.title = axis_spec["title"]
-        axis.theme = diagnostic.get("theme", "")
-        axis.save()
         kept_axes.add(axis.number)
-        axis.findings.all().delete()
-        Finding.objects.bulk_create(
-            [
-                Finding(axis=axis, kind=FindingKind.STRENGTH, position=i, text=t)
-                for i, t in enumerate(diagnostic.get("strengths", []))
-            ]
-            + [
-                Finding(axis=axis, kind=FindingKind.WATCH_POINT, position=i, text=t)
-                for i, t in enumerate(diagnostic.get("watch_points", []))
-            ]
-        )
-        for action_spec in axis_spec["actions"]:
-            action = existing_actions.get(action_spec["number"]) or Action(
-                plan=plan, number=action_spec["number"]
+        diagnostic = axis_spec.get("diagnostic", {})
+        if axis.pk and _stored_axis_state(axis) == _axis_state(axis_spec):
+            axis_unchanged = True
+        else:
+            axis_unchanged = False
+            axis.title = axis_spec["title"]
+            axis.theme = diagnostic.get("theme", "")
+            axis.save()
+            axis.findings.all().delete()
+        if not axis_unchanged:
+            Finding.objects.bulk_create(
+                [
+                    Finding(axis=axis, kind=FindingKind.STRENGTH, position=i, text=t)
+                    for i, t in enumerate(diagnostic.get("strengths", []))
+                ]
+                + [
+                    Finding(axis=axis, kind=FindingKind.WATCH_POINT, position=i, text=t)
+                    for i, t in enumerate(diagnostic.get("watch_points", []))
+                ]
             )
+        for action_spec in axis_spec["actions"]:
+            kept_actions.add(action_spec["number"])
+            stored = existing_actions.get(action_spec["number"])
+            if stored and stored.axis_id == axis.pk and _stored(stored) == _comparable(action_spec):
+                report.unchanged += 1
+                continue  # re-importing the same file changes nothing: no save, no new version
+            action = stored or Action(plan=plan, number=action_spec["number"])
             action.axis = axis
             action.title = action_spec["title"]
             action.fiche_title = action_spec["fiche_title"]
@@ -717,7 +879,6 @@ def import_plan(data: dict[str, Any]) -> ImportReport:
             action.progress = action_spec["progress"]
             action._change_reason = IMPORT_REASON
             action.save()
-            kept_actions.add(action.number)
             action.pilots.set([orgs.get(name) for name in action_spec.get("pilots", [])])
             _replace_children(action, action_spec, orgs)
 

@@ -2,23 +2,41 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from actions import plan_format
+from actions import plan_format, spreadsheet
 
 MAX_ERRORS_SHOWN = 50
 
 
+def describe(preview: plan_format.Preview) -> str:
+    verb = "mis à jour" if preview.plan_exists else "créé"
+    lines = [f"Plan « {preview.slug} » ({preview.territory}) : serait {verb}, {preview.axes} axes."]
+    for label, numbers in [
+        ("Fiches nouvelles", preview.new),
+        ("Fiches modifiées", preview.changed),
+        ("Fiches inchangées", preview.unchanged),
+        ("Fiches supprimées (absentes du fichier)", preview.removed),
+    ]:
+        lines.append(f"  {label} : {len(numbers)}{' — ' + ', '.join(map(str, numbers)) if numbers else ''}")
+    return "\n".join(lines)
+
+
 class Command(BaseCommand):
-    help = "Crée ou met à jour un plan depuis un fichier au format ouvert ctg-plan/1 (JSON)."
+    help = "Crée ou met à jour un plan depuis un fichier ctg-plan/1 (JSON) ou le modèle Excel (xlsx)."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="fichier JSON à importer")
+        parser.add_argument("file", help="fichier JSON ou xlsx à importer")
+        parser.add_argument("--dry-run", action="store_true", help="affiche l'aperçu sans rien écrire")
 
-    def handle(self, *args, file: str, **options):
+    def handle(self, *args, file: str, dry_run: bool = False, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"Fichier introuvable : {file}")
         try:
-            data = plan_format.load(path.read_bytes())
+            data = spreadsheet.read_document(path.name, path.read_bytes())
+            if dry_run:
+                self.stdout.write(describe(plan_format.preview(data)))
+                self.stdout.write("Aperçu seulement (--dry-run) : rien n'a été écrit.")
+                return
             report = plan_format.import_plan(data)
         except plan_format.PlanFormatError as exc:
             shown = exc.errors[:MAX_ERRORS_SHOWN]
