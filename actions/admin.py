@@ -1,4 +1,5 @@
 from django.contrib import admin
+from import_export.admin import ExportMixin
 
 from actions.models import (
     Action,
@@ -62,7 +63,7 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin):
+class ActionAdmin(ExportMixin, admin.ModelAdmin):
     list_display = ["number", "title", "plan", "axis", "pilotage", "status", "progress"]
     list_display_links = ["number", "title"]
     list_filter = ["plan", "status"]
@@ -70,6 +71,13 @@ class ActionAdmin(admin.ModelAdmin):
     list_select_related = ["plan", "axis__plan"]
     autocomplete_fields = ["pilots"]
     inlines = [StepInline, PartnerInline, ConditionInline, CalendarInline, IndicatorInline, NoteInline]
+
+    def get_export_resource_classes(self, request):
+        # The fiches export of the app (French columns, formulas made inert). Imported here, not
+        # at the top: reporting builds on actions, and nothing imports an admin module.
+        from reporting.exports import ActionResource
+
+        return [ActionResource]
 
 
 class IndicatorValueInline(admin.TabularInline):

@@ -463,3 +463,26 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d/%m/%Y} : {self.text[:60]}"
+
+
+class PlanImport(models.Model):
+    """An uploaded plan file, read and validated, waiting for its importer to confirm the preview."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="importé par",
+        on_delete=models.CASCADE,
+        related_name="plan_imports",
+    )
+    filename = models.CharField("fichier", max_length=255)
+    data = models.JSONField("contenu (ctg-plan/1)")
+    created_at = models.DateTimeField("déposé le", auto_now_add=True)
+    applied_at = models.DateTimeField("appliqué le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "import de plan"
+        verbose_name_plural = "imports de plans"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%d/%m/%Y %H:%M})"

@@ -5,6 +5,11 @@ from actions import views
 fiche = "plans/<slug:slug>/fiches/<int:number>/"
 
 urlpatterns = [
+    path("import/", views.plan_import, name="plan_import"),
+    path("import/modele.xlsx", views.import_template, name="import_template"),
+    path("import/<int:pk>/", views.plan_import_preview, name="plan_import_preview"),
+    path("import/<int:pk>/confirmer/", views.plan_import_confirm, name="plan_import_confirm"),
+    path("plans/<slug:slug>/modele.xlsx", views.plan_template, name="plan_template"),
     path("plans/<slug:slug>/fiches/", views.action_list, name="action_list"),
     path(fiche, views.action_detail, name="action_detail"),
     path(f"{fiche}statut/", views.action_status, name="action_status"),

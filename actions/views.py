@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max, Q
@@ -15,9 +16,9 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from actions import forms
+from actions import forms, plan_format, spreadsheet
 from actions.journal import journal
 from actions.models import (
     Action,
@@ -26,6 +27,7 @@ from actions.models import (
     Condition,
     Indicator,
     IndicatorValue,
+    PlanImport,
     StaleVersion,
     Status,
     Step,
@@ -503,3 +505,98 @@ def indicator_value_save(request: HttpRequest, slug: str, number: int, pk: int) 
         return _respond(request, action, "indicators")
     changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
     return _save_versioned(request, action, "indicators", key, form, IndicatorValue, value.pk, changes)
+
+
+# ---------------------------------------------------------------------------
+# Importing a whole plan from the xlsx template (or JSON): upload → preview → confirm
+
+
+def _may_import(user, slug: str) -> str | None:
+    """Why the user may not import this plan; None if they may."""
+    plan = Plan.objects.filter(slug=slug).first()
+    if plan is None:
+        return None if user.is_superuser else "Seul un administrateur de l'installation crée un nouveau plan."
+    if not Plan.objects.managed_by(user).filter(pk=plan.pk).exists():
+        return f"Seuls les administrateurs et coordinateurs du plan « {slug} » peuvent l'importer."
+    return None
+
+
+def _importer(request: HttpRequest) -> None:
+    if not (request.user.is_superuser or Plan.objects.managed_by(request.user).exists()):
+        raise PermissionDenied("L'import est réservé aux administrateurs et coordinateurs d'un plan.")
+
+
+@require_http_methods(["GET", "POST"])
+def plan_import(request: HttpRequest) -> HttpResponse:
+    _importer(request)
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("fichier")
+        if upload is None:
+            errors = ["Choisissez un fichier : le modèle Excel (.xlsx) rempli, ou un fichier JSON."]
+        elif upload.size > spreadsheet.MAX_BYTES:
+            errors = [f"Fichier trop volumineux : {upload.size / 1024 / 1024:.1f} Mo pour 5 Mo au plus."]
+        else:
+            try:
+                data = spreadsheet.read_document(upload.name, upload.read())
+            except plan_format.PlanFormatError as exc:
+                errors = exc.errors
+            else:
+                refusal = _may_import(request.user, data["plan"]["slug"])
+                if refusal:
+                    errors = [refusal]
+                else:
+                    pending = PlanImport.objects.create(user=request.user, filename=upload.name, data=data)
+                    return redirect("plan_import_preview", pk=pending.pk)
+    status = 422 if errors else 200
+    return render(request, "actions/import_form.html", {"errors": errors}, status=status)
+
+
+def _pending(request: HttpRequest, pk: int) -> PlanImport:
+    _importer(request)
+    return get_object_or_404(PlanImport.objects.filter(user=request.user, applied_at=None), pk=pk)
+
+
+@require_GET
+def plan_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = _pending(request, pk)
+    context = {"pending": pending, "preview": plan_format.preview(pending.data)}
+    return render(request, "actions/import_preview.html", context)
+
+
+@require_POST
+def plan_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = _pending(request, pk)
+    refusal = _may_import(request.user, pending.data["plan"]["slug"])
+    if refusal:
+        raise PermissionDenied(refusal)
+    try:
+        report = plan_format.import_plan(pending.data)
+    except plan_format.PlanFormatError as exc:
+        context = {"errors": exc.errors}
+        return render(request, "actions/import_form.html", context, status=422)
+    pending.applied_at = timezone.now()
+    pending.save(update_fields=["applied_at"])
+    messages.success(request, report.summary())
+    return redirect(report.plan)
+
+
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    """The blank template, documented in its first sheet."""
+    return _xlsx(spreadsheet.workbook_from_data(), "modele-plan-ctg.xlsx")
+
+
+@require_GET
+def plan_template(request: HttpRequest, slug: str) -> HttpResponse:
+    """A plan written in the template: to correct it in Excel and import it back."""
+    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
+    return _xlsx(spreadsheet.workbook_from_data(plan_format.export_plan(plan)), f"{plan.slug}.xlsx")
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
