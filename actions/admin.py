@@ -1,5 +1,6 @@
 from django.contrib import admin
 from import_export.admin import ExportMixin
+from import_export.formats import base_formats
 
 from actions.models import (
     Action,
@@ -71,6 +72,7 @@ class ActionAdmin(ExportMixin, admin.ModelAdmin):
     list_select_related = ["plan", "axis__plan"]
     autocomplete_fields = ["pilots"]
     inlines = [StepInline, PartnerInline, ConditionInline, CalendarInline, IndicatorInline, NoteInline]
+    export_formats = [base_formats.XLSX, base_formats.ODS, base_formats.CSV]
 
     def get_export_resource_classes(self, request):
         # The fiches export of the app (French columns, formulas made inert). Imported here, not

@@ -575,9 +575,12 @@ def data_from_workbook(content: bytes) -> Parsed:
             errors.append(
                 f"{r['_where']['axis']} : axe {axis_number} inconnu (absent de la feuille « Axes »)."
             )
-            continue
-        axis = axes[axis_number]
-        path = f"axes[{list(axes).index(axis_number)}].actions[{len(axis['actions'])}]"
+            # Kept aside, so that its steps and partners do not each report an unknown fiche.
+            axis = {"actions": []}
+            path = f"?.actions[{number_}]"
+        else:
+            axis = axes[axis_number]
+            path = f"axes[{list(axes).index(axis_number)}].actions[{len(axis['actions'])}]"
         parsed.origins[path] = r["_row"]
         for key in ("number", "title", "fiche_title", "pilotage", "pilots", "status", "progress"):
             parsed.origins[f"{path}.{key}"] = r["_where"][key]

@@ -1,0 +1,182 @@
+"""Reports in real Chromium: an élu reads the dashboard, asks for the dossier COPIL, follows it while
+the worker makes it (htmx polling, or reloading without JavaScript), downloads it; the fiche PDF."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from reporting.models import GeneratedReport, ReportStatus
+from reporting.overview import plan_overview
+from tests.browser.pages import axe_violations, describe
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DASHBOARD = "/plans/val-aigo/tableau-de-bord/"
+REPORTS = "/plans/val-aigo/rapports/"
+CHART_TITLES = [
+    "Avancement moyen par axe",
+    "Statut des fiches par axe",
+    "Calendrier des fiches-actions, 2023-2027",
+]
+POLLING = 10_000  # ms: htmx asks every second; leave room for a slow machine.
+
+
+@pytest.fixture
+def javascript(request):
+    return getattr(request, "param", True)
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, javascript):
+    return {**browser_context_args, "java_script_enabled": javascript, "accept_downloads": True}
+
+
+def run_worker():
+    """The worker, once through the queue and now (it would otherwise sleep, then wait for more)."""
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+
+
+def pdf_text(path):
+    """The text of a PDF, whitespace (narrow no-break spaces included) folded to single spaces."""
+    return " ".join(" ".join((p.extract_text() or "") for p in PdfReader(path).pages).split())
+
+
+def download(page, link, tmp_path):
+    """Click `link`, save what the browser downloads, and return (suggested name, saved path)."""
+    with page.expect_download() as info:
+        link.click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    return info.value.suggested_filename, saved
+
+
+def ask_for_the_dossier_copil(page, live_server):
+    """From the dashboard, as the élu would, up to the status page of a newly queued dossier."""
+    page.goto(f"{live_server.url}{DASHBOARD}")
+    page.get_by_role("link", name="Préparer le dossier COPIL ou le bilan CAF en PDF").click()
+    expect(page).to_have_url(f"{live_server.url}{REPORTS}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Rapports PDF")
+    page.get_by_role("button", name="Préparer le dossier COPIL").click()
+    report = GeneratedReport.objects.get()
+    expect(page).to_have_url(f"{live_server.url}{REPORTS}{report.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Dossier COPIL")
+    return report
+
+
+def test_reader_reads_the_dashboard(signed_in_page, live_server, val_aigo):
+    page = signed_in_page
+    page.get_by_role("link", name="Tableau de bord").click()
+    expect(page).to_have_url(f"{live_server.url}{DASHBOARD}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Tableau de bord")
+
+    def key_figure(term):
+        return page.locator(".key-figures > div").filter(has=page.locator("dt", has_text=term)).locator("dd")
+
+    expect(key_figure("Avancement global")).to_have_text(re.compile(r"^\d{1,3} %$"))
+    expect(key_figure("Fiches-actions")).to_have_text("20")
+
+    # Three charts, each an image named by its title and followed by the table of its figures.
+    charts = page.locator("figure.chart")
+    expect(charts).to_have_count(3)
+    for chart, title in zip(charts.all(), CHART_TITLES, strict=True):
+        expect(chart.get_by_role("img")).to_have_accessible_name(
+            f"{title} (données dans le tableau qui suit)"
+        )
+        expect(chart.locator("svg + figcaption + table")).to_have_count(1)
+        expect(chart.get_by_role("table")).to_have_accessible_name(f"{title} : données")
+        assert chart.get_by_role("table").locator("tbody tr").count() > 0, title
+
+    late = plan_overview(val_aigo).late
+    heading = page.get_by_role("heading", name=re.compile(r"^Fiches en retard \(\d+\)$"))
+    expect(heading).to_have_text(f"Fiches en retard ({len(late)})")
+    section = page.locator("section", has=heading)
+    expect(section.get_by_role("listitem")).to_have_count(len(late))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "sans-js"], indirect=True)
+def test_reader_gets_the_dossier_copil_made_in_the_background(
+    signed_in_page, live_server, javascript, tmp_path
+):
+    page = signed_in_page
+    report = ask_for_the_dossier_copil(page, live_server)
+    progress = page.locator("#avancement-rapport")
+    bar = progress.get_by_role("progressbar", name="Avancement de la génération")
+    # Playwright's text and role queries skip <noscript>; CSS reaches what the browser renders there.
+    reload_hint = progress.locator("noscript p")
+    expect(progress).to_contain_text("En file d'attente")
+    expect(bar).to_have_attribute("value", "0")
+    if javascript:
+        assert page.evaluate("typeof window.htmx") == "object"
+        expect(progress).to_have_attribute("hx-trigger", "every 1s")
+        expect(reload_hint).to_have_count(0)  # with scripts on, <noscript> holds bare text
+        page.evaluate("window.sansRechargement = true")
+    else:
+        expect(reload_hint).to_be_visible()
+        expect(reload_hint).to_have_text("Rechargez la page pour voir l'avancement.")
+
+    run_worker()
+    report.refresh_from_db()
+    assert (report.status, report.progress) == (ReportStatus.DONE, 100)
+
+    if not javascript:
+        # Nothing moves by itself: the page says so, and the élu reloads.
+        expect(progress).to_contain_text("En file d'attente")
+        page.reload()
+    link = page.get_by_role("link", name="Télécharger le PDF (val-aigo-dossier-copil.pdf)")
+    expect(progress).to_contain_text("Prêt", timeout=POLLING)
+    expect(link).to_be_visible()
+    expect(bar).to_have_attribute("value", "100")
+    expect(progress).not_to_contain_text("En file d'attente")
+    expect(progress.locator("noscript")).to_have_count(0)
+    if javascript:
+        assert page.evaluate("window.sansRechargement") is True, "the page was reloaded"
+        # Ready: htmx stops asking.
+        expect(progress).not_to_have_attribute("hx-trigger", re.compile("."))
+
+    name, saved = download(page, link, tmp_path)
+    assert name == "val-aigo-dossier-copil.pdf"
+    text = pdf_text(saved)
+    for expected in [
+        "Dossier COPIL",
+        "CC de Val'Aïgo",
+        "Sommaire",
+        "Action 12 : Accompagner le renforcement",
+    ]:
+        assert expected in text, expected
+    assert re.search(r"page 1 / \d+", text), "no page numbers"
+
+
+def test_reader_downloads_the_fiche_of_action_12(signed_in_page, live_server, tmp_path):
+    page = signed_in_page
+    page.goto(f"{live_server.url}/plans/val-aigo/fiches/12/")
+    link = page.get_by_role("link", name="Télécharger la fiche en PDF")
+    expect(link).to_have_attribute("href", "/plans/val-aigo/fiches/12.pdf")
+
+    name, saved = download(page, link, tmp_path)
+    assert name == "val-aigo-fiche-12.pdf"
+    text = pdf_text(saved)
+    assert "Action 12" in text
+    assert "page 1 / 1" in text
+
+
+def test_dashboard_and_report_pages_meet_wcag_a_and_aa(signed_in_page, live_server):
+    page = signed_in_page
+    found = {}
+    page.goto(f"{live_server.url}{DASHBOARD}")
+    expect(page.locator("figure.chart")).to_have_count(3)
+    found[DASHBOARD] = axe_violations(page)
+
+    page.goto(f"{live_server.url}{REPORTS}")
+    found[REPORTS] = axe_violations(page)
+
+    report = ask_for_the_dossier_copil(page, live_server)
+    expect(page.locator("#avancement-rapport")).to_contain_text("En file d'attente")
+    run_worker()
+    expect(page.get_by_role("link", name=re.compile(r"^Télécharger le PDF"))).to_be_visible(timeout=POLLING)
+    found[f"{REPORTS}{report.pk}/ (prêt)"] = axe_violations(page)
+
+    failures = {url: describe(violations) for url, violations in found.items() if violations}
+    assert not failures, "\n".join(f"{url}:\n{text}" for url, text in failures.items())
