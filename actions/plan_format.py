@@ -226,7 +226,8 @@ def _action_data(action: Action) -> dict[str, Any]:
                 "baseline": _number(indicator.baseline),
                 "target": _number(indicator.target),
                 "values": [
-                    {"year": value.year, "value": _number(value.value)} for value in indicator.values.all()
+                    {"year": value.year, "value": _number(value.value), "comment": value.comment or None}
+                    for value in indicator.values.all()
                 ],
             }
             for indicator in action.indicators.all()

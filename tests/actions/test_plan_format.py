@@ -87,7 +87,7 @@ def test_round_trip_through_an_empty_database(val_aigo, tmp_path):
     action.notes.create(date="2025-03-12", text="Réunion des élus tenue.", author_name="M. Dupont")
     indicator = action.indicators.create(name="Familles touchées", unit="familles", baseline=12, target=40)
     indicator.values.create(year=2024, value=18)
-    indicator.values.create(year=2025, value="22.5")
+    indicator.values.create(year=2025, value="22.5", comment="Après la campagne d'affichage")
     first = export(tmp_path=tmp_path)
 
     # Empty the plan's tables (flush would TRUNCATE inside the test's transaction).
@@ -102,8 +102,8 @@ def test_round_trip_through_an_empty_database(val_aigo, tmp_path):
     second = export(tmp_path=tmp_path)
     assert without_timestamp(second) == without_timestamp(first)
     assert second["axes"][0]["actions"][3]["indicators"][0]["values"] == [
-        {"year": 2024, "value": 18},
-        {"year": 2025, "value": 22.5},
+        {"year": 2024, "value": 18, "comment": None},
+        {"year": 2025, "value": 22.5, "comment": "Après la campagne d'affichage"},
     ]
 
 

@@ -266,3 +266,19 @@ def test_blank_template_download(client, coordinator):
     response = client.get(reverse("import_template"))
     workbook = load_workbook(io.BytesIO(response.content))
     assert "Fiches" in workbook.sheetnames and workbook["Fiches"]["A1"].value == "Numéro *"
+
+
+def test_a_plan_written_by_hand_imports_and_reimports_unchanged(db, capsys):
+    """tests/assets/plan-coteaux.xlsx: another territory, filled in the blank template by hand."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "assets" / "plan-coteaux.xlsx"
+    call_command("import_plan", str(path))
+    assert "Plan « coteaux-girou » créé : 4 axes, 12 fiches-actions." in capsys.readouterr().out
+    plan = Plan.objects.get(slug="coteaux-girou")
+    assert plan.level_label == "Enjeu" and plan.communes.count() == 4
+    assert Step.objects.filter(action__plan=plan, commune__isnull=False, parent__isnull=False).exists()
+    versions = list(plan.actions.order_by("number").values_list("version", flat=True))
+    call_command("import_plan", str(path))
+    assert "(12 inchangées)" in capsys.readouterr().out
+    assert list(plan.actions.order_by("number").values_list("version", flat=True)) == versions

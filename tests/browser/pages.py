@@ -54,3 +54,9 @@ def describe(violations):
     return "\n".join(
         f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']]}" for v in violations
     )
+
+
+def upload_plan(page, path):
+    """On the import page: choose a plan file, as the file picker would, and ask for the preview."""
+    page.get_by_label("Fichier du plan").set_input_files(path)
+    page.get_by_role("button", name="Voir l'aperçu").click()
