@@ -1,6 +1,4 @@
 from django.contrib import admin
-from import_export.admin import ExportMixin
-from import_export.formats import base_formats
 
 from actions.models import (
     Action,
@@ -64,7 +62,7 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Action)
-class ActionAdmin(ExportMixin, admin.ModelAdmin):
+class ActionAdmin(admin.ModelAdmin):
     list_display = ["number", "title", "plan", "axis", "pilotage", "status", "progress"]
     list_display_links = ["number", "title"]
     list_filter = ["plan", "status"]
@@ -72,14 +70,6 @@ class ActionAdmin(ExportMixin, admin.ModelAdmin):
     list_select_related = ["plan", "axis__plan"]
     autocomplete_fields = ["pilots"]
     inlines = [StepInline, PartnerInline, ConditionInline, CalendarInline, IndicatorInline, NoteInline]
-    export_formats = [base_formats.XLSX, base_formats.ODS, base_formats.CSV]
-
-    def get_export_resource_classes(self, request):
-        # The fiches export of the app (French columns, formulas made inert). Imported here, not
-        # at the top: reporting builds on actions, and nothing imports an admin module.
-        from reporting.exports import ActionResource
-
-        return [ActionResource]
 
 
 class IndicatorValueInline(admin.TabularInline):

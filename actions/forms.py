@@ -67,6 +67,22 @@ class ActionFilterForm(forms.Form):
         )
         self.fields["commune"] = OrganisationField(label="Commune", required=False, organisations=communes)
 
+    @classmethod
+    def for_plan(cls, plan: Plan, data=None) -> ActionFilterForm:
+        """The form as the fiches list and its exports build it (three queries)."""
+        organisations = Organisation.objects.filter(
+            Q(pk__in=Action.pilots.through.objects.filter(action__plan=plan).values("organisation"))
+            | Q(pk__in=ActionPartner.objects.filter(action__plan=plan).values("organisation"))
+            | Q(pk__in=plan.communes.values("pk"))
+        )  # three subqueries: joins would multiply rows with every plan of the installation
+        return cls(
+            data or None,
+            plan=plan,
+            axes=list(plan.axes.all()),
+            organisations=list(organisations.order_by("name")),
+            communes=list(plan.communes.order_by("name")),
+        )
+
     def filter(self, queryset, today: datetime.date):
         """The fiches matching the filters. An invalid filter is shown with its error beside it
         and ignored; the valid ones still apply."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -58,12 +58,7 @@ JOURNAL_LIMIT = 100
 @require_GET
 def action_list(request: HttpRequest, slug: str) -> HttpResponse:
     plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
-    axes = list(plan.axes.all())
-    organisations = list(Organisation.objects.filter(pk__in=_plan_organisations(plan)).order_by("name"))
-    communes = list(plan.communes.order_by("name"))
-    form = forms.ActionFilterForm(
-        request.GET or None, plan=plan, axes=axes, organisations=organisations, communes=communes
-    )
+    form = forms.ActionFilterForm.for_plan(plan, request.GET)
     today = timezone.localdate()
     actions = list(form.filter(Action.objects.filter(plan=plan).for_listing(), today))
     counts = dict.fromkeys(Status, 0)
@@ -80,16 +75,6 @@ def action_list(request: HttpRequest, slug: str) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "actions/action_list.html#results", context)
     return render(request, "actions/action_list.html", context)
-
-
-def _plan_organisations(plan: Plan):
-    """Organisations that pilot or partner a fiche of the plan, or are its communes.
-    Three subqueries rather than joins: joins multiply rows with every plan of the installation."""
-    return Organisation.objects.filter(
-        Q(pk__in=Action.pilots.through.objects.filter(action__plan=plan).values("organisation"))
-        | Q(pk__in=ActionPartner.objects.filter(action__plan=plan).values("organisation"))
-        | Q(pk__in=plan.communes.values("pk"))
-    ).values("pk")
 
 
 # ---------------------------------------------------------------------------

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "import_export",
     "partners",
     "axes",
     "actions",

@@ -1,4 +1,5 @@
 import datetime
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -119,3 +120,50 @@ class GeneratedReport(models.Model):
     def set_progress(self, progress: int, step: str, *, status: str = ReportStatus.RUNNING) -> None:
         self.progress, self.step, self.status = progress, step, status
         self.save(update_fields=["progress", "step", "status"])
+
+
+class CalendarFeedTokenQuerySet(models.QuerySet):
+    def issue(self, user, *, renew: bool = False) -> "CalendarFeedToken":
+        """The user's secret calendar address, made on first request; `renew` replaces it, and the
+        old address stops working at once."""
+        if renew:
+            feed, _ = self.update_or_create(user=user, defaults={"token": new_feed_token()})
+        else:
+            feed, _ = self.get_or_create(user=user, defaults={"token": new_feed_token()})
+        return feed
+
+    def owner(self, token: str):
+        """The active user a secret calendar address belongs to, or None. One query."""
+        feed = self.select_related("user").filter(token=token, user__is_active=True).first()
+        return feed.user if feed else None
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeedToken(models.Model):
+    """The secret part of a user's calendar feed addresses.
+
+    Agendas subscribe to a feed without signing in, so the address itself is the key: it shows
+    what its owner may read, no more, and stops working when the account is deactivated or the
+    address is renewed.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        on_delete=models.CASCADE,
+        related_name="calendar_feed_token",
+    )
+    token = models.CharField("jeton", max_length=64, unique=True)
+    issued_at = models.DateTimeField("émise le", auto_now=True)
+
+    objects = CalendarFeedTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "adresse d'abonnement au calendrier"
+        verbose_name_plural = "adresses d'abonnement au calendrier"
+
+    def __str__(self) -> str:
+        return f"Calendrier de {self.user}"

@@ -14,3 +14,17 @@ urlpatterns = [
     path("plans/<slug:slug>/rapports/<int:pk>/pdf/", views.report_download, name="report_download"),
     path("plans/<slug:slug>/fiches/<int:number>.pdf", views.fiche_pdf, name="fiche_pdf"),
 ]
+
+urlpatterns += [
+    path("plans/<slug:slug>/export/<slug:what>.<slug:fmt>", views.export, name="export"),
+    path("calendrier/adresse/", views.calendar_feed_token, name="calendar_feed_token"),
+    # Secret addresses for agendas, which cannot sign in (see CalendarFeedToken).
+    path(
+        "plans/<slug:slug>/calendrier/<slug:token>.ics", views.plan_calendar_feed, name="plan_calendar_feed"
+    ),
+    path(
+        "plans/<slug:slug>/communes/<str:insee>/calendrier/<slug:token>.ics",
+        views.commune_calendar_feed,
+        name="commune_calendar_feed",
+    ),
+]

@@ -1,13 +1,18 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
+from actions.models import Action
 from axes.models import Plan
+from reporting import exports, ics
 from reporting.forms import DecisionForm, MeetingForm
-from reporting.models import ReportStatus
+from reporting.models import CalendarFeedToken, ReportStatus
 from reporting.overview import commune_overview, plan_overview, plans_side_by_side
 from reporting.reports import ReportError, build_report, request_report
 
@@ -15,7 +20,12 @@ from reporting.reports import ReportError, build_report, request_report
 @require_GET
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
-    context = {"plan": plan, "o": plan_overview(plan), "communes": plan.communes.order_by("name")}
+    context = {
+        "plan": plan,
+        "o": plan_overview(plan),
+        "communes": plan.communes.order_by("name"),
+        "calendar_feed": calendar_feed_link(request, "plan_calendar_feed", slug=plan.slug),
+    }
     return render(request, "reporting/dashboard.html", context)
 
 
@@ -23,7 +33,14 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 def commune_dashboard(request: HttpRequest, slug: str, insee: str) -> HttpResponse:
     plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
     commune = get_object_or_404(plan.communes, insee=insee)
-    return render(request, "reporting/commune.html", {"plan": plan, "c": commune_overview(plan, commune)})
+    context = {
+        "plan": plan,
+        "c": commune_overview(plan, commune),
+        "calendar_feed": calendar_feed_link(
+            request, "commune_calendar_feed", slug=plan.slug, insee=commune.insee
+        ),
+    }
+    return render(request, "reporting/commune.html", context)
 
 
 @require_GET
@@ -151,3 +168,92 @@ def meeting_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(
         request, "reporting/meeting_detail.html", context, status=422 if form and form.errors else 200
     )
+
+
+# ---------------------------------------------------------------------------
+# Spreadsheet exports
+
+
+@require_GET
+def export(request: HttpRequest, slug: str, what: str, fmt: str) -> HttpResponse:
+    """The fiches of the list, with its filters (same query string), or what they hold."""
+    plan = _plan(request, slug)
+    if what not in exports.EXPORTS or fmt not in exports.FORMATS:
+        raise Http404(
+            "Cet export n'existe pas : choisissez fiches, etapes, calendrier, partenaires, "
+            "notes ou indicateurs, au format xlsx, ods ou csv."
+        )
+    today = timezone.localdate()
+    file_format = exports.FORMATS[fmt]
+    content = file_format.render(exports.dataset(plan, what, request.GET, today))
+    response = HttpResponse(content, content_type=file_format.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{plan.slug}-{what}-{today:%Y-%m-%d}.{fmt}"'
+    return response
+
+
+# ---------------------------------------------------------------------------
+# Calendar feeds: agendas fetch them without a session, the secret address is the key.
+
+
+def _feed_owner(token: str):
+    user = CalendarFeedToken.objects.owner(token)
+    if user is None:
+        raise Http404("Cette adresse de calendrier n'existe pas ou n'est plus valable.")
+    return user
+
+
+def _ics_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text.encode(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}.ics"'
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@login_not_required
+@require_safe
+def plan_calendar_feed(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    user = _feed_owner(token)
+    plan = get_object_or_404(Plan.objects.visible_to(user), slug=slug)
+    actions = Action.objects.visible_to(user).filter(plan=plan)
+    events = ics.plan_events(plan, actions, request.build_absolute_uri)
+    return _ics_response(ics.calendar(f"CTG {plan.territory}", events), f"ctg-{plan.slug}")
+
+
+@login_not_required
+@require_safe
+def commune_calendar_feed(request: HttpRequest, slug: str, insee: str, token: str) -> HttpResponse:
+    """What concerns one commune: the fiches it pilots, partners or has steps in; the meetings."""
+    user = _feed_owner(token)
+    plan = get_object_or_404(Plan.objects.visible_to(user), slug=slug)
+    commune = get_object_or_404(plan.communes, insee=insee)
+    actions = Action.objects.visible_to(user).filter(plan=plan).concerning(commune)
+    events = ics.plan_events(plan, actions, request.build_absolute_uri)
+    name = f"CTG {plan.territory} — {commune.name}"
+    return _ics_response(ics.calendar(name, events), f"ctg-{plan.slug}-{commune.insee}")
+
+
+@require_POST
+def calendar_feed_token(request: HttpRequest) -> HttpResponse:
+    """Make the user's secret calendar address, or replace it (`renew`) when it has leaked."""
+    renew = request.POST.get("renew") == "1"
+    CalendarFeedToken.objects.issue(request.user, renew=renew)
+    if renew:
+        messages.success(request, "Nouvelle adresse d'abonnement créée : l'ancienne ne fonctionne plus.")
+    else:
+        messages.success(request, "Votre adresse d'abonnement au calendrier est prête.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("home")
+    return redirect(f"{target}#abonnement")
+
+
+def calendar_feed_link(request: HttpRequest, url_name: str, **kwargs) -> dict | None:
+    """The user's feed address for a page, if they asked for one already. One query."""
+    feed = CalendarFeedToken.objects.filter(user=request.user).only("token").first()
+    if feed is None:
+        return None
+    url = request.build_absolute_uri(reverse(url_name, kwargs={**kwargs, "token": feed.token}))
+    return {"url": url, "webcal": "webcal://" + url.split("://", 1)[1]}
