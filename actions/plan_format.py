@@ -182,12 +182,13 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _step_data(step: Step) -> dict[str, Any]:
+def _step_data(step: Step, *, top: bool = True) -> dict[str, Any]:
+    # Steps have one level of children: sub-steps are not asked for theirs (no query each).
     return {
         "text": step.text,
         "commune": step.commune.name if step.commune else None,
         "done": step.done,
-        "children": [_step_data(child) for child in step.children.all()],
+        "children": [_step_data(child, top=False) for child in step.children.all()] if top else [],
     }
 
 
@@ -554,13 +555,14 @@ def _create(model, objects):
     return bulk_create_with_history(list(objects), model, default_change_reason=IMPORT_REASON)
 
 
-def _replace_children(action: Action, spec: dict[str, Any], orgs: _Organisations) -> None:
+def _replace_children(action: Action, spec: dict[str, Any], orgs: _Organisations, *, new: bool) -> None:
     # The lists inside a fiche are replaced wholesale. Their rows go without a journal line
     # each (QuerySet._raw_delete sends no signals): the import is one act, not 200 deletions.
-    for related in ("steps", "partners", "conditions", "calendar_entries", "notes"):
-        queryset = getattr(action, related).all()
-        queryset._raw_delete(queryset.db)
-    action.indicators.all().delete()
+    if not new:
+        for related in ("steps", "partners", "conditions", "calendar_entries", "notes"):
+            queryset = getattr(action, related).all()
+            queryset._raw_delete(queryset.db)
+        action.indicators.all().delete()
 
     def commune(name):
         return orgs.get(name, kind=OrganisationKind.COMMUNE) if name else None
@@ -820,16 +822,21 @@ def import_plan(data: dict[str, Any]) -> ImportReport:
     if errors:
         raise PlanFormatError(errors)
     spec = data["plan"]
-    plan, created = Plan.objects.update_or_create(
-        slug=spec["slug"],
-        defaults={
-            "title": spec["title"],
-            "territory": spec["territory"],
-            "start_year": spec["start_year"],
-            "end_year": spec["end_year"],
-            "level_label": spec.get("level_label") or "Axe",
-        },
-    )
+    fields = {
+        "title": spec["title"],
+        "territory": spec["territory"],
+        "start_year": spec["start_year"],
+        "end_year": spec["end_year"],
+        "level_label": spec.get("level_label") or "Axe",
+    }
+    plan = Plan.objects.filter(slug=spec["slug"]).first()
+    created = plan is None
+    if created:
+        plan = Plan.objects.create(slug=spec["slug"], **fields)
+    elif any(getattr(plan, name) != value for name, value in fields.items()):
+        for name, value in fields.items():
+            setattr(plan, name, value)
+        plan.save()
     report = ImportReport(plan=plan, created=created)
     orgs = _Organisations(spec.get("organisations", []), report)
     plan.communes.set(
@@ -881,7 +888,7 @@ def import_plan(data: dict[str, Any]) -> ImportReport:
             action._change_reason = IMPORT_REASON
             action.save()
             action.pilots.set([orgs.get(name) for name in action_spec.get("pilots", [])])
-            _replace_children(action, action_spec, orgs)
+            _replace_children(action, action_spec, orgs, new=stored is None)
 
     removed = sorted(set(existing_actions) - kept_actions)
     plan.actions.filter(number__in=removed).delete()

@@ -285,3 +285,29 @@ def test_every_error_is_listed_at_once(db):
 def test_missing_file(db):
     with pytest.raises(CommandError, match="Fichier introuvable : /nulle/part.json"):
         call_command("import_plan", "/nulle/part.json")
+
+
+def test_export_queries_do_not_grow_with_the_plan(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import build_plan
+
+    counts = []
+    for size in (20, 200):
+        plan = build_plan(size)  # every fiche has a step with a sub-step
+        with CaptureQueriesContext(connection) as queries:
+            plan_format.export_plan(plan)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_reimport_writes_nothing_at_all(val_aigo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    data = plan_format.load(VAL_AIGO.read_bytes())
+    with CaptureQueriesContext(connection) as queries:
+        plan_format.import_plan(data)
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
