@@ -8,8 +8,19 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from actions.periods import MAX_YEAR, MIN_YEAR
 from axes.models import Axis, Plan
 from partners.models import Membership, Organisation
+
+
+def validate_plausible_date(value: datetime.date) -> None:
+    """A CTG runs for a few years: a date outside 1900-2100 is a typo, and would break the
+    calendars built from it (an all-day event ends the day after)."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(
+            f"Date invraisemblable : l'année doit être comprise entre {MIN_YEAR} et {MAX_YEAR}."
+        )
+
 
 # History rows written by an import carry this reason: they give the journal its baseline
 # without showing a fiche's whole content as "added" by nobody.
@@ -352,8 +363,8 @@ class CalendarEntry(Versioned):
     position = models.PositiveSmallIntegerField("ordre", default=0)
     label = models.CharField("période (telle qu'écrite)", max_length=200)
     description = models.TextField("ce qui est prévu", blank=True)
-    start = models.DateField("début", null=True, blank=True)
-    end = models.DateField("fin", null=True, blank=True)
+    start = models.DateField("début", null=True, blank=True, validators=[validate_plausible_date])
+    end = models.DateField("fin", null=True, blank=True, validators=[validate_plausible_date])
 
     history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de l'échéance")
 
@@ -439,7 +450,7 @@ class Note(models.Model):
     action = models.ForeignKey(
         Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="notes"
     )
-    date = models.DateField("date", default=timezone.localdate)
+    date = models.DateField("date", default=timezone.localdate, validators=[validate_plausible_date])
     kind = models.CharField("nature", max_length=20, choices=NoteKind.choices, default=NoteKind.FOLLOW_UP)
     text = models.TextField("note")
     author = models.ForeignKey(

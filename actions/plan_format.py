@@ -35,7 +35,7 @@ from actions.models import (
     NoteKind,
     Step,
 )
-from actions.periods import parse_period
+from actions.periods import MAX_YEAR, MIN_YEAR, parse_period
 from axes.models import Axis, Finding, FindingKind, Plan
 from partners.models import Organisation, OrganisationKind
 
@@ -404,6 +404,12 @@ def _semantic_errors(data: dict[str, Any]) -> list[str]:
             start, end = entry.get("start"), entry.get("end")
             if start and end and end < start:
                 errors.append(f"{where}.calendar[{k}] : la fin ({end}) précède le début ({start})")
+            for name in ("start", "end"):
+                if entry.get(name) and not MIN_YEAR <= int(entry[name][:4]) <= MAX_YEAR:
+                    errors.append(f"{where}.calendar[{k}].{name} : date invraisemblable ({entry[name]})")
+        for k, note in enumerate(action.get("notes", [])):
+            if not MIN_YEAR <= int(note["date"][:4]) <= MAX_YEAR:
+                errors.append(f"{where}.notes[{k}].date : date invraisemblable ({note['date']})")
         for k, indicator in enumerate(action.get("indicators", [])):
             years = Counter(v["year"] for v in indicator.get("values", []))
             for year, count in sorted(years.items()):

@@ -166,11 +166,19 @@ class SpreadsheetError(Exception):
 # Writing
 
 
-def _safe(value):
-    """A cell that cannot run: text starting like a formula is prefixed with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters XML (hence xlsx and ods) cannot hold; tab, line feed and CR are allowed.
+ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def cell_safe(value):
+    """A cell value no spreadsheet will run, and that XML can hold: control characters (a pasted
+    Word line break) become spaces, text starting like a formula gets a leading quote."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS.sub(" ", value)
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
 def _sheet(workbook, title, columns, rows):
@@ -180,7 +188,7 @@ def _sheet(workbook, title, columns, rows):
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     for row in rows:
-        sheet.append([_safe(value) for value in row])
+        sheet.append([cell_safe(value) for value in row])
     for index, (header, _, _) in enumerate(columns, start=1):
         width = max([len(header) + 4] + [len(str(r[index - 1] or "")) for r in rows[:200]])
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 80)
@@ -216,7 +224,7 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
         value = plan.get(key)
         if key == "signatories":
             value = "; ".join(value or [])
-        sheet.append([header + (" *" if required else ""), _safe(value)])
+        sheet.append([header + (" *" if required else ""), cell_safe(value)])
     sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 28, 80
 
     kinds = {k.value: k.label for k in OrganisationKind}

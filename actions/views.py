@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -189,6 +189,10 @@ def _respond(
         )
         return HttpResponse(html, status=status)
     if bound is None:
+        if status >= 400:  # a request no form could show (a forged or truncated one)
+            messages.error(
+                request, "Requête invalide : rien n'a été enregistré. Rechargez la page et recommencez."
+            )
         return redirect(f"{action.get_absolute_url()}#{ANCHORS[partial]}")
     return render(request, TEMPLATE, _context(request, action, bound), status=status)
 
@@ -384,8 +388,18 @@ def _item(request, slug, number, section, pk, *, step_rule: bool):
 def item_update(request: HttpRequest, slug: str, number: int, section: str, pk: int) -> HttpResponse:
     spec, action, item = _item(request, slug, number, section, pk, step_rule=True)
     kwargs = _choices(section, action)
+    commune_id = getattr(item, "commune_id", None)  # before validation writes the input onto item
     form = spec.form(request.POST, instance=item, **kwargs)
     form.choice_kwargs = kwargs
+    # A contributeur rewords the steps of their commune; tying a step to a commune decides who
+    # follows it, which is the call of those who edit the fiche.
+    if (
+        form.is_valid()
+        and section == "etapes"
+        and getattr(form.cleaned_data["commune"], "pk", None) != commune_id
+        and not Action.objects.editable_by(request.user).filter(pk=action.pk).exists()
+    ):
+        form.add_error(None, "Seuls ceux qui modifient la fiche changent la commune d'une étape.")
     if not form.is_valid():
         return _respond(request, action, spec.partial, bound={(section, item.pk): form}, status=422)
     changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -448,7 +462,10 @@ def step_toggle(request: HttpRequest, slug: str, number: int, pk: int) -> HttpRe
 def step_move(request: HttpRequest, slug: str, number: int, pk: int) -> HttpResponse:
     """Swap a step with its previous or next sibling."""
     spec, action, step = _item(request, slug, number, "etapes", pk, step_rule=False)
-    upwards = request.POST.get("direction") == "up"
+    direction = request.POST.get("direction")
+    if direction not in ("up", "down"):
+        return _respond(request, action, "steps", status=422)
+    upwards = direction == "up"
     with transaction.atomic():
         siblings = list(
             Step.objects.select_for_update()
@@ -472,9 +489,11 @@ def indicator_value_save(request: HttpRequest, slug: str, number: int, pk: int) 
     indicator = get_object_or_404(
         Indicator.objects.filter(action=action).select_related("action__plan"), pk=pk
     )
-    value_pk = request.POST.get("value_id")
+    value_pk = request.POST.get("value_id", "")
     if value_pk:
-        value = get_object_or_404(IndicatorValue.objects.filter(indicator=indicator), pk=value_pk)
+        if not value_pk.isdigit():
+            raise Http404("Valeur inconnue.")
+        value = get_object_or_404(IndicatorValue.objects.filter(indicator=indicator), pk=int(value_pk))
         form = forms.IndicatorValueForm(request.POST, instance=value)
         key = ("valeurs", value.pk)
     else:
@@ -486,7 +505,14 @@ def indicator_value_save(request: HttpRequest, slug: str, number: int, pk: int) 
         created = form.save(commit=False)
         created.indicator = indicator
         created._history_user = request.user
-        created.save()
+        try:
+            with transaction.atomic():
+                created.save()
+        except IntegrityError:  # a colleague entered the same year meanwhile
+            form.add_error(
+                "year", "Cette année vient d'être saisie par quelqu'un d'autre : rechargez la page."
+            )
+            return _respond(request, action, "indicators", bound={key: form}, status=409)
         return _respond(request, action, "indicators")
     changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
     return _save_versioned(request, action, "indicators", key, form, IndicatorValue, value.pk, changes)

@@ -1,8 +1,26 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from axes.models import Role
-from partners.models import Organisation
+from partners.models import Organisation, OrganisationKind
+
+
+def invitable_organisations(plan, *, is_superuser: bool):
+    """The organisations a person may be tied to from this plan's members page: those the plan
+    names (its communes, signatories, pilots, partners). Memberships hold across the whole
+    installation, and a CAF's staff read every plan their CAF signed: only an installation
+    administrator attaches someone to a CAF."""
+    named = Organisation.objects.filter(
+        Q(territory_plans=plan)
+        | Q(signed_plans=plan)
+        | Q(piloted_actions__plan=plan)
+        | Q(partnerships__action__plan=plan)
+    ).values("pk")
+    organisations = Organisation.objects.filter(pk__in=named)
+    if not is_superuser:
+        organisations = organisations.exclude(kind=OrganisationKind.CAF)
+    return organisations.order_by("name")
 
 
 def role_choices(*, can_grant_admin: bool):
@@ -11,7 +29,8 @@ def role_choices(*, can_grant_admin: bool):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="Adresse électronique")
+    # 150: the account's identifier is the address, and Django's usernames stop there.
+    email = forms.EmailField(label="Adresse électronique", max_length=150)
     first_name = forms.CharField(label="Prénom", max_length=150, required=False)
     last_name = forms.CharField(label="Nom", max_length=150, required=False)
     role = forms.ChoiceField(label="Rôle")
@@ -22,15 +41,21 @@ class InviteForm(forms.Form):
         help_text="Celle que la personne représente : un contributeur modifie les fiches qu'elle pilote.",
     )
 
-    def __init__(self, *args, plan, can_grant_admin: bool, **kwargs):
+    def __init__(self, *args, plan, can_grant_admin: bool, is_superuser: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.plan = plan
         self.fields["role"].choices = role_choices(can_grant_admin=can_grant_admin)
-        self.fields["organisation"].queryset = Organisation.objects.order_by("name")
+        self.fields["organisation"].queryset = invitable_organisations(plan, is_superuser=is_superuser)
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
-        users = get_user_model().objects.filter(email__iexact=email)
+        User = get_user_model()
+        users = User.objects.filter(email__iexact=email)
+        if not users.exists() and User.objects.filter(username__iexact=email).exists():
+            raise forms.ValidationError(
+                "Un compte porte déjà cet identifiant avec une autre adresse : "
+                "corrigez-le dans l'administration."
+            )
         if users.count() > 1:
             raise forms.ValidationError(
                 "Plusieurs comptes portent cette adresse : corrigez-les dans l'administration."

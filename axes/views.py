@@ -50,7 +50,12 @@ def _can_grant_admin(user, plan: Plan) -> bool:
 def plan_members(request: HttpRequest, slug: str) -> HttpResponse:
     plan = _managed_plan(request, slug)
     can_grant_admin = _can_grant_admin(request.user, plan)
-    form = InviteForm(request.POST or None, plan=plan, can_grant_admin=can_grant_admin)
+    form = InviteForm(
+        request.POST or None,
+        plan=plan,
+        can_grant_admin=can_grant_admin,
+        is_superuser=request.user.is_superuser,
+    )
     if request.method == "POST" and form.is_valid():
         user, created = invite(
             plan,

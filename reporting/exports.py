@@ -13,7 +13,6 @@ dates stay numbers and dates.
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,22 +24,11 @@ from import_export.formats import base_formats
 
 from actions.forms import ActionFilterForm
 from actions.models import Action, ActionPartner, CalendarEntry, Indicator, IndicatorValue, Note, Step
+from actions.spreadsheet import cell_safe
 from axes.models import Plan
 
-# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# Control characters XML (hence xlsx and ods) cannot hold; tab, line feed and CR are allowed.
-ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def spreadsheet_safe(value):
-    """A cell value no spreadsheet will run: text starting like a formula gets a leading `'`."""
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS.sub(" ", value)
-    if value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+# One rule for every spreadsheet the app writes (exports and the plan template).
+spreadsheet_safe = cell_safe
 
 
 def yes_no(value: bool) -> str:
@@ -101,8 +89,9 @@ class ActionResource(SafeExport, resources.ModelResource):
     def __init__(self, *, level_label: str = "Axe", **kwargs):
         super().__init__(**kwargs)
         # The plan's own word for its first level: "Axe", "Enjeu", "Orientation"…
-        self.fields["axis"].column_name = level_label
-        self.fields["axis_title"].column_name = f"Intitulé ({level_label.lower()})"
+        # The plan's own word for its top level is user text too: made safe like any cell.
+        self.fields["axis"].column_name = cell_safe(level_label)
+        self.fields["axis_title"].column_name = cell_safe(f"Intitulé ({level_label.lower()})")
 
     def filter_export(self, queryset, **kwargs):
         # The admin hands a bare queryset: give it what the columns read, in a few queries.

@@ -110,7 +110,7 @@ def entry_event(entry: CalendarEntry, url: str) -> Event:
     return Event(
         uid=f"calendar-{entry.pk}@{DOMAIN}",
         start=start,
-        end=end + datetime.timedelta(days=1),
+        end=end + datetime.timedelta(days=1) if end < datetime.date.max else end,
         summary=f"Action {action.number} : {entry.label}",
         description=description,
         url=url,
@@ -126,7 +126,7 @@ def meeting_event(meeting: Meeting, plan: Plan, url: str) -> Event:
     return Event(
         uid=f"meeting-{meeting.pk}@{DOMAIN}",
         start=meeting.date,
-        end=meeting.date + datetime.timedelta(days=1),
+        end=meeting.date + datetime.timedelta(days=1) if meeting.date < datetime.date.max else meeting.date,
         summary=f"{meeting.get_instance_display()} — {plan.territory}",
         description=description,
         url=url,

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from actions.models import Action
+from actions.models import Action, validate_plausible_date
 from axes.models import Plan
 
 
@@ -33,7 +33,7 @@ class Meeting(models.Model):
 
     plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="meetings")
     instance = models.CharField("instance", max_length=20, choices=Instance.choices)
-    date = models.DateField("date")
+    date = models.DateField("date", validators=[validate_plausible_date])
     attendees = models.TextField("participants", blank=True, help_text="Une personne ou structure par ligne.")
     agenda = models.TextField("ordre du jour", blank=True)
 

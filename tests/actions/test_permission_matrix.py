@@ -232,7 +232,7 @@ def operations(world):
                 step,
                 "post",
                 item_url("item_update", step, "etapes"),
-                {"text": "Reformulée", "version": step.version},
+                {"text": "Reformulée", "commune": step.commune_id or "", "version": step.version},
             ),
             (f"move step [{label}]", "fiche", step, "post", item_url("step_move", step), {"direction": "up"}),
             (

@@ -425,3 +425,57 @@ def test_plain_posts_land_back_on_the_section_they_saved(coord_client, val_aigo)
         assert response.status_code == 302, url_
         anchor = response.url.split("#")[1]
         assert f'<section id="{anchor}"' in page, anchor
+
+
+def test_a_contributor_rewords_a_step_of_its_commune_but_cannot_move_it_to_another(client, val_aigo):
+    villemur = Organisation.objects.get(name="Villemur-sur-Tarn")
+    bessieres = Organisation.objects.get(name="Bessières")
+    step = Step.objects.create(
+        action=val_aigo.actions.get(number=1), position=9, text="Étape de Villemur", commune=villemur
+    )
+    client.force_login(grant(UserFactory(), val_aigo, Role.CONTRIBUTOR, villemur))
+    target = url(step.action, "item_update", section="etapes", pk=step.pk)
+    moved = client.post(target, {"text": "Étape de Villemur", "commune": bessieres.pk, "version": 1})
+    assert moved.status_code == 422 and "Seuls ceux qui modifient la fiche changent la commune" in moved.text
+    cleared = client.post(target, {"text": "Étape de Villemur", "commune": "", "version": 1})
+    assert cleared.status_code == 422
+    step.refresh_from_db()
+    assert step.commune == villemur and step.version == 1
+    assert (
+        client.post(target, {"text": "Étape reformulée", "commune": villemur.pk, "version": 1}).status_code
+        == 302
+    )
+    step.refresh_from_db()
+    assert step.text == "Étape reformulée"
+
+
+@pytest.mark.parametrize("direction", ["sideways", ""])
+def test_a_step_moves_up_or_down_only(coord_client, val_aigo, direction):
+    action = val_aigo.actions.get(number=2)
+    order = list(action.steps.order_by("position").values_list("pk", flat=True))
+    response = coord_client.post(url(action, "step_move", pk=order[0]), {"direction": direction})
+    assert response.status_code == 302
+    assert list(action.steps.order_by("position").values_list("pk", flat=True)) == order
+    page = coord_client.get(action.get_absolute_url()).text
+    assert "Requête invalide : rien n&#x27;a été enregistré." in page
+
+
+def test_dates_outside_reason_are_refused(coord_client, val_aigo):
+    action = val_aigo.actions.get(number=15)
+    response = coord_client.post(
+        url(action, "item_create", section="calendrier"),
+        {"label": "Un jour", "start": "9999-12-01", "end": "9999-12-31"},
+    )
+    assert response.status_code == 422 and "Date invraisemblable" in response.text
+    assert not action.calendar_entries.exists()
+
+
+def test_garbage_value_id_is_404(coord_client, val_aigo):
+    from actions.models import Indicator
+
+    indicator = Indicator.objects.create(action=val_aigo.actions.get(number=2), name="Familles")
+    target = url(indicator.action, "indicator_value_save", pk=indicator.pk)
+    for value_id in ("abc", "1.5"):
+        assert (
+            coord_client.post(target, {"value_id": value_id, "year": 2025, "value": "3"}).status_code == 404
+        )

@@ -187,3 +187,30 @@ def test_rows_a_coordinator_may_not_change_show_no_form(client, val_aigo, coordi
         role = PlanRole.objects.get(user=user)
         assert (reverse("plan_member_role", args=[val_aigo.slug, role.pk]) in html) is editable
         assert (reverse("plan_member_remove", args=[val_aigo.slug, role.pk]) in html) is editable
+
+
+def test_a_coordinator_cannot_tie_people_to_a_caf_nor_to_another_plans_organisations(client, val_aigo):
+    from tests.factories import ActionFactory
+
+    other_plan = ActionFactory().plan
+    outsider_coordinator = grant(UserFactory(), other_plan, Role.COORDINATOR)
+    client.force_login(outsider_coordinator)
+    caf = Organisation.objects.get(short_name="CAF", kind="caf")
+    bessieres = Organisation.objects.get(name="Bessières")
+    for organisation in (caf, bessieres):
+        response = client.post(
+            members_url(other_plan),
+            {"email": "complice@example.org", "role": "reader", "organisation": organisation.pk},
+        )
+        assert response.status_code == 422 and "Sélectionnez un choix valide" in response.text
+    assert not get_user_model().objects.filter(email="complice@example.org").exists()
+
+
+def test_an_identifier_already_taken_is_refused_not_a_500(client, val_aigo, coordinator):
+    UserFactory(username="pris@example.org", email="autre@example.org")
+    client.force_login(coordinator)
+    response = client.post(members_url(val_aigo), {"email": "pris@example.org", "role": "reader"})
+    assert response.status_code == 422 and "Un compte porte déjà cet identifiant" in response.text
+    too_long = "a" * 140 + "@example.org"
+    response = client.post(members_url(val_aigo), {"email": too_long, "role": "reader"})
+    assert response.status_code == 422
