@@ -482,6 +482,8 @@ def load(text: str | bytes) -> dict[str, Any]:
         raise PlanFormatError(
             [f"le fichier n'est pas du JSON valide : ligne {exc.lineno}, colonne {exc.colno} ({exc.msg})"]
         ) from exc
+    except RecursionError as exc:
+        raise PlanFormatError(["le fichier JSON est imbriqué trop profondément pour être un plan"]) from exc
     errors = validate(data)
     if errors:
         raise PlanFormatError(errors)

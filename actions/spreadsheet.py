@@ -19,12 +19,12 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from actions.models import NoteKind, Status
 from partners.models import OrganisationKind
 
 MAX_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 10_000
 
 YES, NO = "oui", "non"
@@ -348,7 +348,14 @@ def _check_container(content: bytes) -> None:
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise SpreadsheetError(["Ce fichier n'est pas un classeur Excel (.xlsx)."])
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        names = set(archive.namelist())
+        infos = archive.infolist()
+        # A few megabytes of zip can hold gigabytes of XML: measure before reading anything.
+        unpacked = sum(info.file_size for info in infos)
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise SpreadsheetError(
+                [f"Classeur refusé : décompressé, il ferait {unpacked // 1024 // 1024} Mo (50 Mo au plus)."]
+            )
+        names = {info.filename for info in infos}
         types = (
             archive.read("[Content_Types].xml").decode("utf-8", "replace")
             if "[Content_Types].xml" in names
@@ -376,11 +383,24 @@ def _text(value) -> str:
 
 def data_from_workbook(content: bytes) -> Parsed:
     """Read the template into a ctg-plan/1 document. Errors name their sheet, row and column."""
+    try:
+        return _data_from_workbook(content)
+    except SpreadsheetError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - read-only workbooks parse their XML lazily
+        raise SpreadsheetError(
+            [f"Ce classeur Excel est endommagé ou incomplet et ne peut pas être lu ({type(exc).__name__})."]
+        ) from exc
+
+
+def _data_from_workbook(content: bytes) -> Parsed:
     _check_container(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise SpreadsheetError([f"Ce classeur Excel ne peut pas être lu ({type(exc).__name__})."]) from exc
+    except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips on, the answer is the same
+        raise SpreadsheetError(
+            [f"Ce classeur Excel est endommagé ou incomplet et ne peut pas être lu ({type(exc).__name__})."]
+        ) from exc
 
     errors: list[str] = []
     parsed = Parsed(data={"format": "ctg-plan/1", "plan": {}, "axes": []})

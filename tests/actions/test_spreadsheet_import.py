@@ -282,3 +282,40 @@ def test_a_plan_written_by_hand_imports_and_reimports_unchanged(db, capsys):
     call_command("import_plan", str(path))
     assert "(12 inchangées)" in capsys.readouterr().out
     assert list(plan.actions.order_by("number").values_list("version", flat=True)) == versions
+
+
+def _zip_bomb(content: bytes) -> bytes:
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(content)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr("xl/media/padding.xml", b"0" * (60 * 1024 * 1024))
+    return out.getvalue()
+
+
+def _broken_xml(content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = b"<garbage" if item.filename == "xl/workbook.xml" else source.read(item.filename)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "message"),
+    [
+        (_zip_bomb, "plan.xlsx", "décompressé, il ferait"),
+        (_broken_xml, "plan.xlsx", "endommagé ou incomplet"),
+        (lambda c: b"[" * 100_000, "plan.json", "imbriqué trop profondément"),
+    ],
+    ids=["zip bomb", "broken xml", "deep json"],
+)
+def test_hostile_files_are_refused_without_a_500(client, val_aigo, coordinator, make, name, message):
+    client.force_login(coordinator)
+    response = upload(client, make(template_of(val_aigo)), name=name)
+    assert response.status_code == 422 and message in response.text
+    assert not PlanImport.objects.exists()

@@ -143,3 +143,16 @@ def test_report_command_refuses_bad_requests(tmp_path, val_aigo, args, options, 
     with pytest.raises(CommandError, match=re.escape(message)):
         report(tmp_path, *args, **options)
     assert not (tmp_path / "rapport.pdf").exists()
+
+
+def test_pdf_renderer_reads_nothing_outside_static():
+    from reporting.pdf import StaticOnlyFetcher
+
+    fetcher = StaticOnlyFetcher()
+    for url in ["file:///etc/passwd", "http://example.org/x.png", "https://example.org/font.woff"]:
+        with pytest.raises(ValueError, match="refusée"):
+            fetcher.fetch(url)
+    from reporting.pdf import STATIC
+
+    response = fetcher.fetch((STATIC / "css" / "report.css").as_uri())
+    assert b"@page" in response.read()
