@@ -9,8 +9,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from actions.periods import MAX_YEAR, MIN_YEAR
-from axes.models import Axis, Plan
-from partners.models import Membership, Organisation
+from axes.models import Axis, Plan, PlanRole, Role
+from partners.models import Organisation
 
 
 def validate_plausible_date(value: datetime.date) -> None:
@@ -69,8 +69,12 @@ class Versioned(models.Model):
         self.save()
 
 
-def _user_organisations(user):
-    return Membership.objects.filter(user=user).values("organisation")
+def _represents(user, plan, organisation_lookup: str, value):
+    """Exists: the user is a contributeur of `plan` who represents there an organisation with
+    `organisation_lookup` = value ("" for the organisation itself). Representation is per plan:
+    being a commune's référent on one plan gives nothing on another."""
+    lookup = f"organisations__{organisation_lookup}" if organisation_lookup else "organisations"
+    return Exists(PlanRole.objects.filter(user=user, role=Role.CONTRIBUTOR, plan=plan, **{lookup: value}))
 
 
 class Status(models.TextChoices):
@@ -96,12 +100,9 @@ class ActionQuerySet(models.QuerySet):
         coordinate; for a contributeur, the fiches their organisation pilots."""
         if not user.is_authenticated:
             return self.none()
-        piloted = Action.pilots.through.objects.filter(
-            action=OuterRef("pk"), organisation__in=_user_organisations(user)
-        )
         return self.filter(
             Q(plan__in=Plan.objects.managed_by(user))
-            | (Q(plan__in=Plan.objects.contributed_by(user)) & Exists(piloted))
+            | _represents(user, OuterRef("plan"), "piloted_actions", OuterRef("pk"))
         )
 
     def notable_by(self, user):
@@ -109,13 +110,10 @@ class ActionQuerySet(models.QuerySet):
         contributeur, those where their organisation is a partner or has steps."""
         if not user.is_authenticated:
             return self.none()
-        mine = _user_organisations(user)
-        involved = Exists(
-            ActionPartner.objects.filter(action=OuterRef("pk"), organisation__in=mine)
-        ) | Exists(Step.objects.filter(action=OuterRef("pk"), commune__in=mine))
         return self.filter(
             Q(pk__in=self.editable_by(user).values("pk"))
-            | (Q(plan__in=Plan.objects.contributed_by(user)) & involved)
+            | _represents(user, OuterRef("plan"), "partnerships__action", OuterRef("pk"))
+            | _represents(user, OuterRef("plan"), "steps__action", OuterRef("pk"))
         )
 
     def with_deadline(self, today: datetime.date | None = None):
@@ -253,7 +251,7 @@ class StepQuerySet(models.QuerySet):
             return self.none()
         return self.filter(
             Q(action__in=Action.objects.editable_by(user))
-            | Q(action__plan__in=Plan.objects.contributed_by(user), commune__in=_user_organisations(user))
+            | _represents(user, OuterRef("action__plan"), "", OuterRef("commune"))
         )
 
 

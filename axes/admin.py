@@ -14,6 +14,7 @@ class PlanRoleInline(admin.TabularInline):
     model = PlanRole
     extra = 0
     raw_id_fields = ["user"]
+    autocomplete_fields = ["organisations"]
 
 
 @admin.register(Plan)
@@ -31,6 +32,7 @@ class PlanRoleAdmin(admin.ModelAdmin):
     list_select_related = ["user", "plan"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
+    autocomplete_fields = ["organisations"]
 
 
 class FindingInline(admin.TabularInline):

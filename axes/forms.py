@@ -7,10 +7,9 @@ from partners.models import Organisation, OrganisationKind
 
 
 def invitable_organisations(plan, *, is_superuser: bool):
-    """The organisations a person may be tied to from this plan's members page: those the plan
-    names (its communes, signatories, pilots, partners). Memberships hold across the whole
-    installation, and a CAF's staff read every plan their CAF signed: only an installation
-    administrator attaches someone to a CAF."""
+    """The organisations a person may represent on this plan: those the plan names (its
+    communes, signatories, pilots, partners). A CAF's staff read every plan their CAF signed
+    through their membership of it, which only installation administrators give (admin)."""
     named = Organisation.objects.filter(
         Q(territory_plans=plan)
         | Q(signed_plans=plan)

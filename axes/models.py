@@ -166,6 +166,13 @@ class PlanRole(models.Model):
         related_name="plan_roles",
     )
     role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    organisations = models.ManyToManyField(
+        Organisation,
+        verbose_name="organisations représentées",
+        related_name="plan_roles",
+        blank=True,
+        help_text="Pour un contributeur : la commune ou le partenaire qu'il représente sur ce plan.",
+    )
 
     class Meta:
         verbose_name = "rôle sur un plan"

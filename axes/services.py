@@ -9,7 +9,6 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from axes.models import Plan, PlanRole, Role
-from partners.models import Membership
 
 
 @transaction.atomic
@@ -23,9 +22,9 @@ def invite(plan: Plan, *, email, role, organisation=None, first_name="", last_na
         user = User(username=email, email=email, first_name=first_name, last_name=last_name)
         user.set_unusable_password()
         user.save()
-    PlanRole.objects.create(plan=plan, user=user, role=role)
+    plan_role = PlanRole.objects.create(plan=plan, user=user, role=role)
     if organisation:
-        Membership.objects.get_or_create(user=user, organisation=organisation)
+        plan_role.organisations.add(organisation)
     link = base_url + reverse(
         "password_reset_confirm",
         kwargs={

@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from axes.forms import InviteForm, RoleForm
 from axes.models import Finding, Plan, PlanRole, Role
 from axes.services import invite
-from partners.models import Membership
 
 
 @require_GET
@@ -66,9 +65,7 @@ def plan_members(request: HttpRequest, slug: str) -> HttpResponse:
         verb = "Compte créé et invitation envoyée" if created else "Rôle ajouté et courriel envoyé"
         messages.success(request, f"{verb} à {user.email}.")
         return redirect("plan_members", slug=plan.slug)
-    roles = plan.roles.select_related("user").prefetch_related(
-        Prefetch("user__memberships", queryset=Membership.objects.select_related("organisation"))
-    )
+    roles = plan.roles.select_related("user").prefetch_related("organisations")
     context = {
         "plan": plan,
         "form": form,

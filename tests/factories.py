@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 
 from actions.models import Action, ActionPartner, CalendarEntry, Condition, Note, Status, Step
 from axes.models import Axis, Finding, FindingKind, Plan, PlanRole, Role
-from partners.models import Membership, Organisation, OrganisationKind
+from partners.models import Organisation, OrganisationKind
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -19,10 +19,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def grant(user, plan, role=Role.READER, *organisations):
-    """Give `user` a role on `plan` and make them a member of `organisations`."""
-    PlanRole.objects.update_or_create(plan=plan, user=user, defaults={"role": role})
-    for organisation in organisations:
-        Membership.objects.get_or_create(user=user, organisation=organisation)
+    """Give `user` a role on `plan`, representing `organisations` there."""
+    plan_role, _ = PlanRole.objects.update_or_create(plan=plan, user=user, defaults={"role": role})
+    plan_role.organisations.add(*organisations)
     return user
 
 

@@ -313,3 +313,22 @@ def test_writes_refuse_get(client, val_aigo):
     client.force_login(make_user("coordinator", val_aigo))
     action = val_aigo.actions.get(number=1)
     assert client.get(fiche_url(action, "action_status")).status_code == 405
+
+
+def test_representing_a_commune_on_one_plan_gives_nothing_on_another(client, val_aigo):
+    """A commune's référent on Val'Aïgo, only a lecteur on a plan where that commune also pilots."""
+    villemur = Organisation.objects.get(name="Villemur-sur-Tarn")
+    other = ActionFactory(title="Fiche pilotée par Villemur ailleurs")
+    other.pilots.add(villemur)
+    user = grant(UserFactory(), val_aigo, Role.CONTRIBUTOR, villemur)
+    grant(user, other.plan, Role.READER)
+    assert list(Action.objects.editable_by(user).values_list("pk", flat=True)) == [
+        val_aigo.actions.get(number=12).pk
+    ]
+    client.force_login(user)
+    response = client.post(
+        fiche_url(other, "action_status"), {"status": "done", "progress": 100, "version": 1}
+    )
+    assert response.status_code == 403
+    other.refresh_from_db()
+    assert other.status == "planned"

@@ -38,7 +38,9 @@ def test_invitation_creates_the_account_and_mails_a_link_to_choose_a_password(cl
     user = get_user_model().objects.get(email="referente@villemur.fr")
     assert not user.has_usable_password()
     assert PlanRole.objects.get(plan=val_aigo, user=user).role == Role.CONTRIBUTOR
-    assert list(user.memberships.values_list("organisation__name", flat=True)) == ["Villemur-sur-Tarn"]
+    role = PlanRole.objects.get(plan=val_aigo, user=user)
+    assert list(role.organisations.values_list("name", flat=True)) == ["Villemur-sur-Tarn"]
+    assert not user.memberships.exists()  # representation is per plan, not installation-wide
     (message,) = mail.outbox
     assert message.to == ["referente@villemur.fr"]
     assert "Claire Dupont vous invite à suivre le plan d'action de la CTG « CC de Val'Aïgo »" in message.body

@@ -78,8 +78,13 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = username == "admin"
             user.set_password(password)
             user.save()
+            named = [Organisation.objects.get(name=name) for name in organisations]
             if role:
-                PlanRole.objects.update_or_create(plan=plan, user=user, defaults={"role": role})
-            for name in organisations:
-                Membership.objects.get_or_create(user=user, organisation=Organisation.objects.get(name=name))
+                plan_role, _ = PlanRole.objects.update_or_create(
+                    plan=plan, user=user, defaults={"role": role}
+                )
+                plan_role.organisations.set(named)
+            else:  # the CAF's agent reads through the membership of the signatory CAF
+                for organisation in named:
+                    Membership.objects.get_or_create(user=user, organisation=organisation)
             self.stdout.write(f"  {username:<13} {password:<24} {description}")
