@@ -26,11 +26,9 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import sys
 import time
-import warnings
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # Side-effect free: constants and functions only; Django is set up by main() below.
-from bench.workspace import FIXTURE, configure_environment, line, prepare_database, scaled  # noqa: E402
+from bench.workspace import FIXTURE, django_for_bench, line, scaled  # noqa: E402
 
 FILENAME = "plan-banc.xlsx"
 SLUG = "val-aigo-banc-import"
@@ -371,20 +369,14 @@ def report(
 
 def main() -> int:
     args = parse_args()
-    database, tmp = configure_environment()
     started = time.perf_counter()
-    load_before = os.getloadavg()[0]
-    try:
-        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    with django_for_bench() as (database, engine, load_before):
         import django
-
-        django.setup()
         import openpyxl
         from django.test import override_settings
 
         from actions.spreadsheet import SHEETS, data_from_workbook, workbook_from_data
 
-        engine = prepare_database(emptied=tmp is None)
         data, size = sized_plan(args.rows)
         fiches = fiche_count(data)
         content = workbook_from_data(data)
@@ -417,9 +409,6 @@ def main() -> int:
         ]
         report(header, sheets, steps, small, large, (fiche_count(small_data), fiches))
         print(f"\nDurée totale : {time.perf_counter() - started:.0f} s")
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -24,11 +24,9 @@ import io
 import os
 import platform
 import resource
-import shutil
 import statistics
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # Side-effect free: constants and functions only; Django is set up by main() below.
-from bench.workspace import FIXTURE, configure_environment, line, plan_sizes, prepare_database, scaled  # noqa: E402
+from bench.workspace import FIXTURE, django_for_bench, line, plan_sizes, scaled  # noqa: E402
 
 KIND = "copil"
 LAST_COPIL_DAYS = 120  # the last COPIL, so many days ago: the dossier shows the notes since
@@ -390,18 +388,12 @@ def report(header: list[str], plans: list[PlanUnderTest], peaks: dict[str, int])
 def main() -> int:
     args = parse_args()
     rounds_large = args.rounds_large or min(args.rounds, 2)
-    database, tmp = configure_environment()
     started = time.perf_counter()
-    load_before = os.getloadavg()[0]
-    try:
-        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    with django_for_bench() as (database, engine, load_before):
         import django
-
-        django.setup()
         import weasyprint
         from django.test import override_settings
 
-        engine = prepare_database(emptied=tmp is None)
         with override_settings(DEBUG=False):
             plans = load_plans(args.scale, args.rounds, rounds_large)
             peaks = measure(plans)
@@ -417,9 +409,6 @@ def main() -> int:
         ]
         report(header, plans, peaks)
         print(f"\nDurée totale : {time.perf_counter() - started:.0f} s")
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

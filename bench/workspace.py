@@ -16,6 +16,7 @@ named by BENCH_DATABASE_URL, which is created if needed, migrated and EMPTIED.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime
 import gc
@@ -118,6 +119,24 @@ def prepare_database(emptied: bool) -> str:
     import sqlite3
 
     return f"SQLite {sqlite3.sqlite_version}"
+
+
+@contextlib.contextmanager
+def django_for_bench():
+    """What every bench script starts with and ends with: its own database (temporary SQLite
+    unless BENCH_DATABASE_URL), Django set up, migrations applied; the temporary files removed
+    at the end. Yields (database shown, engine shown, machine load at the start)."""
+    database, tmp = configure_environment()
+    load_before = os.getloadavg()[0]
+    try:
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+        import django
+
+        django.setup()
+        yield database, prepare_database(emptied=tmp is None), load_before
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def scaled(data: dict, scale: int) -> dict:
@@ -351,17 +370,11 @@ def report(header: list[str], suites: list[tuple[PlanUnderTest, list[Case]]]) ->
 def main() -> int:
     args = parse_args()
     rounds_large = args.rounds_large or args.rounds
-    database, tmp = configure_environment()
     started = time.perf_counter()
-    load_before = os.getloadavg()[0]
-    try:
-        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+    with django_for_bench() as (database, engine, load_before):
         import django
-
-        django.setup()
         from django.test import Client, override_settings
 
-        engine = prepare_database(emptied=tmp is None)
         with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=["testserver"], DEBUG=False):
             plans = load_plans(args.scale, args.rounds, rounds_large)
             anonymous = Client().get(TRIVIAL_URL)
@@ -383,9 +396,6 @@ def main() -> int:
         ]
         report(header, suites)
         print(f"\nDurée totale : {time.perf_counter() - started:.0f} s")
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
