@@ -177,6 +177,10 @@ class ActionQuerySet(models.QuerySet):
                 "calendar_entries",
                 models.Prefetch("indicators", queryset=Indicator.objects.prefetch_related("values")),
                 models.Prefetch("notes", queryset=Note.objects.order_by("-date", "-pk")),
+                # reporting.Decision, named by its relation: actions does not import reporting.
+                "decisions__meeting",
+                "decisions__actions__plan",
+                "decisions__status_changed_by",
             )
         )
 

@@ -1,7 +1,7 @@
 from django import forms
 
 from actions.models import Action
-from reporting.models import Decision, Meeting
+from reporting.models import Decision, DecisionStatus, Meeting
 
 
 class MeetingForm(forms.ModelForm):
@@ -28,3 +28,7 @@ class DecisionForm(forms.ModelForm):
             f"Action {action.number} : {action.title[:80]}"
         )
         self.fields["actions"].required = False
+
+
+class DecisionStatusForm(forms.Form):
+    status = forms.ChoiceField(label="État", choices=DecisionStatus.choices)

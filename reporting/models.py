@@ -4,6 +4,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from actions.models import Action, validate_plausible_date
 from axes.models import Plan
@@ -38,6 +39,8 @@ class Meeting(models.Model):
     agenda = models.TextField("ordre du jour", blank=True)
 
     objects = MeetingQuerySet.as_manager()
+    # "instance" is a property of simple-history's historical records: that one field is not kept.
+    history = HistoricalRecords(excluded_fields=["instance"], verbose_name="historique de la réunion")
 
     class Meta:
         verbose_name = "réunion de pilotage"
@@ -57,6 +60,26 @@ class Meeting(models.Model):
 class DecisionStatus(models.TextChoices):
     TO_TAKE = "to_take", "À prendre"
     TAKEN = "taken", "Prise"
+    POSTPONED = "postponed", "Reportée"
+    ABANDONED = "abandoned", "Abandonnée"
+
+
+# A decision still waiting for the COPIL: listed on the dashboard and in the dossier.
+OPEN_DECISIONS = [DecisionStatus.TO_TAKE, DecisionStatus.POSTPONED]
+
+
+class DecisionQuerySet(models.QuerySet):
+    def of_plan(self, plan: Plan):
+        return self.filter(meeting__plan=plan)
+
+    def still_open(self):
+        """Decisions the COPIL has still to take (à prendre, reportées), oldest first."""
+        return (
+            self.filter(status__in=OPEN_DECISIONS)
+            .select_related("meeting")
+            .prefetch_related("actions")
+            .order_by("meeting__date", "pk")
+        )
 
 
 class Decision(models.Model):
@@ -70,6 +93,18 @@ class Decision(models.Model):
     actions = models.ManyToManyField(
         Action, verbose_name="fiches-actions concernées", blank=True, related_name="decisions"
     )
+    status_changed_at = models.DateTimeField("état changé le", null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="état changé par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = DecisionQuerySet.as_manager()
+    history = HistoricalRecords(verbose_name="historique de la décision")
 
     class Meta:
         verbose_name = "décision"
@@ -78,6 +113,18 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_DECISIONS
+
+    def set_status(self, status: str, *, by) -> None:
+        """Record that the decision was taken, postponed or dropped, by whom and when (journaled)."""
+        self.status = status
+        self.status_changed_at = timezone.now()
+        self.status_changed_by = by
+        self._history_user = by
+        self.save()
 
 
 class ReportStatus(models.TextChoices):

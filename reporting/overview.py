@@ -19,7 +19,7 @@ from actions.models import Action, ActionPartner, Indicator, Note, NoteKind, Sta
 from axes.models import Plan
 from partners.models import Organisation
 from reporting import charts
-from reporting.models import DecisionStatus, Meeting
+from reporting.models import Decision, Meeting
 
 
 def average_progress(actions) -> int:
@@ -124,11 +124,7 @@ def plan_overview(plan: Plan, *, today: datetime.date | None = None) -> PlanOver
     by_pk = {a.pk: a for a in actions}
     entries = journal(by_pk, since=since)
     changes = [(entry, by_pk[entry.action_id]) for entry in entries]
-    decisions = list(
-        plan.meetings.filter(decisions__status=DecisionStatus.TO_TAKE)
-        .values_list("decisions__text", "date", "instance")
-        .order_by("date")
-    )
+    decisions = list(Decision.objects.of_plan(plan).still_open())
     overview = PlanOverview(
         plan=plan,
         today=today,

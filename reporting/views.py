@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,17 +12,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from actions.models import Action
 from axes.models import Plan
 from reporting import exports, ics
-from reporting.forms import DecisionForm, MeetingForm
-from reporting.models import CalendarFeedToken, ReportStatus
+from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm
+from reporting.models import CalendarFeedToken, Decision, ReportStatus
 from reporting.overview import commune_overview, plan_overview, plans_side_by_side
 from reporting.reports import ReportError, build_report, request_report
 
 
 @require_GET
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
+    plan, can_manage = _managed(request, slug)
     context = {
         "plan": plan,
+        "can_manage": can_manage,
         "o": plan_overview(plan),
         "communes": plan.communes.order_by("name"),
         "calendar_feed": calendar_feed_link(request, "plan_calendar_feed", slug=plan.slug),
@@ -122,6 +124,45 @@ def _managed(request: HttpRequest, slug: str) -> tuple[Plan, bool]:
     return plan, Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists()
 
 
+MANAGERS_ONLY = (
+    "Seuls les administrateurs et coordinateurs du plan enregistrent les réunions et les décisions."
+)
+
+
+def _meeting(request: HttpRequest, slug: str, pk: int, *, write: bool = False):
+    """The meeting and whether the user may change it: 404 if they may not read the plan, 403
+    for a write by someone who may only read it."""
+    plan, can_manage = _managed(request, slug)
+    meeting = get_object_or_404(plan.meetings.prefetch_related(_DECISIONS), pk=pk)
+    if write and not can_manage:
+        raise PermissionDenied(MANAGERS_ONLY)
+    return plan, meeting, can_manage
+
+
+def _decision(request: HttpRequest, slug: str, pk: int) -> tuple[Plan, Decision]:
+    """A decision of the plan, for a write by its administrateurs and coordinateurs."""
+    plan, can_manage = _managed(request, slug)
+    decision = get_object_or_404(
+        Decision.objects.of_plan(plan).select_related("meeting", "status_changed_by"), pk=pk
+    )
+    if not can_manage:
+        raise PermissionDenied(MANAGERS_ONLY)
+    return plan, decision
+
+
+_DECISIONS = Prefetch(
+    "decisions", queryset=Decision.objects.select_related("status_changed_by").prefetch_related("actions")
+)
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    """Where a plain form returns: the page it was sent from, if it is ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
 @require_http_methods(["GET", "POST"])
 def meetings(request: HttpRequest, slug: str) -> HttpResponse:
     """The plan's COPIL, COTECH and working groups; administrateurs and coordinateurs add them."""
@@ -129,12 +170,11 @@ def meetings(request: HttpRequest, slug: str) -> HttpResponse:
     form = MeetingForm(request.POST or None) if can_manage else None
     if request.method == "POST":
         if not can_manage:
-            raise PermissionDenied(
-                "Seuls les administrateurs et coordinateurs du plan enregistrent les réunions."
-            )
+            raise PermissionDenied(MANAGERS_ONLY)
         if form.is_valid():
             meeting = form.save(commit=False)
             meeting.plan = plan
+            meeting._history_user = request.user
             meeting.save()
             messages.success(request, f"{meeting} enregistré.")
             return redirect("meeting_detail", slug=plan.slug, pk=meeting.pk)
@@ -142,32 +182,114 @@ def meetings(request: HttpRequest, slug: str) -> HttpResponse:
         "plan": plan,
         "form": form,
         "can_manage": can_manage,
-        "meetings": plan.meetings.prefetch_related("decisions__actions"),
+        "meetings": plan.meetings.prefetch_related("decisions"),
     }
     return render(request, "reporting/meetings.html", context, status=422 if form and form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
 def meeting_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    plan, can_manage = _managed(request, slug)
-    meeting = get_object_or_404(plan.meetings.prefetch_related("decisions__actions"), pk=pk)
+    plan, meeting, can_manage = _meeting(request, slug, pk, write=request.method == "POST")
     form = DecisionForm(request.POST or None, plan=plan) if can_manage else None
-    if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied(
-                "Seuls les administrateurs et coordinateurs du plan enregistrent les décisions."
-            )
-        if form.is_valid():
-            decision = form.save(commit=False)
-            decision.meeting = meeting
-            decision.save()
-            form.save_m2m()
-            messages.success(request, "Décision enregistrée.")
-            return redirect("meeting_detail", slug=plan.slug, pk=meeting.pk)
+    if request.method == "POST" and form.is_valid():
+        decision = form.save(commit=False)
+        decision.meeting = meeting
+        decision.status_changed_at, decision.status_changed_by = timezone.now(), request.user
+        decision._history_user = request.user
+        decision.save()
+        form.save_m2m()
+        messages.success(request, "Décision enregistrée.")
+        return redirect("meeting_detail", slug=plan.slug, pk=meeting.pk)
     context = {"plan": plan, "meeting": meeting, "form": form, "can_manage": can_manage}
     return render(
         request, "reporting/meeting_detail.html", context, status=422 if form and form.errors else 200
     )
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    plan, meeting, _ = _meeting(request, slug, pk, write=True)
+    form = MeetingForm(request.POST or None, instance=meeting)
+    if request.method == "POST" and form.is_valid():
+        meeting = form.save(commit=False)
+        meeting._history_user = request.user
+        meeting.save()
+        messages.success(request, f"{meeting} modifié.")
+        return redirect("meeting_detail", slug=plan.slug, pk=meeting.pk)
+    context = {"plan": plan, "meeting": meeting, "form": form}
+    return render(request, "reporting/meeting_form.html", context, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Asks first (a page that works without JavaScript), deletes on POST."""
+    plan, meeting, _ = _meeting(request, slug, pk, write=True)
+    if request.method == "POST":
+        label = str(meeting)
+        meeting._history_user = request.user
+        for decision in meeting.decisions.all():
+            decision._history_user = request.user
+            decision.delete()
+        meeting.delete()
+        messages.success(request, f"{label} supprimé, avec ses décisions.")
+        return redirect("meetings", slug=plan.slug)
+    context = {
+        "plan": plan,
+        "object": f"la réunion « {meeting} »",
+        "consequence": f"Ses {len(meeting.decisions.all())} décision(s) seront supprimées aussi.",
+        "cancel_url": reverse("meeting_detail", kwargs={"slug": plan.slug, "pk": meeting.pk}),
+    }
+    return render(request, "reporting/confirm_delete.html", context)
+
+
+@require_POST
+def decision_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Mark a decision taken, postponed or dropped; htmx swaps the decision in place."""
+    plan, decision = _decision(request, slug, pk)
+    form = DecisionStatusForm(request.POST)
+    if form.is_valid():
+        if form.cleaned_data["status"] != decision.status:
+            decision.set_status(form.cleaned_data["status"], by=request.user)
+    elif not request.htmx:
+        messages.error(request, "État inconnu : rien n'a été enregistré.")
+    default = reverse("meeting_detail", kwargs={"slug": plan.slug, "pk": decision.meeting_id})
+    if request.htmx:
+        context = {"plan": plan, "decision": decision, "can_manage": True, "status_form": form}
+        return render(request, "includes/decision.html", context, status=200 if form.is_valid() else 422)
+    if form.is_valid():
+        messages.success(request, f"Décision « {decision} » : {decision.get_status_display().lower()}.")
+    return redirect(_back(request, default))
+
+
+@require_http_methods(["GET", "POST"])
+def decision_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    plan, decision = _decision(request, slug, pk)
+    form = DecisionForm(request.POST or None, instance=decision, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        status_changed = "status" in form.changed_data
+        decision = form.save(commit=False)
+        if status_changed:
+            decision.status_changed_at, decision.status_changed_by = timezone.now(), request.user
+        decision._history_user = request.user
+        decision.save()
+        form.save_m2m()
+        messages.success(request, "Décision modifiée.")
+        return redirect("meeting_detail", slug=plan.slug, pk=decision.meeting_id)
+    context = {"plan": plan, "meeting": decision.meeting, "decision": decision, "form": form}
+    return render(request, "reporting/decision_form.html", context, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def decision_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    plan, decision = _decision(request, slug, pk)
+    meeting_url = reverse("meeting_detail", kwargs={"slug": plan.slug, "pk": decision.meeting_id})
+    if request.method == "POST":
+        decision._history_user = request.user
+        decision.delete()
+        messages.success(request, "Décision supprimée.")
+        return redirect(meeting_url)
+    context = {"plan": plan, "object": f"la décision « {decision} »", "cancel_url": meeting_url}
+    return render(request, "reporting/confirm_delete.html", context)
 
 
 # ---------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -150,3 +152,27 @@ def build_plan(n_actions: int, *, n_axes: int = 6) -> Plan:
         CalendarEntryFactory(action=action, label="Début 2024", start="2024-01-01", end="2024-03-31")
         NoteFactory(action=action)
     return plan
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reporting.Meeting"
+
+    plan = factory.SubFactory(PlanFactory)
+    instance = "copil"
+    date = datetime.date(2026, 6, 16)
+
+
+class DecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reporting.Decision"
+        skip_postgeneration_save = True
+
+    meeting = factory.SubFactory(MeetingFactory)
+    text = factory.Sequence(lambda n: f"Décision {n}")
+    status = "to_take"
+
+    @factory.post_generation
+    def actions(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.actions.set(extracted)

@@ -33,3 +33,11 @@ def figure(value):
 
     decimals = 0 if value == int(value) else 2
     return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+@register.simple_tag
+def decision_statuses():
+    """The states a decision may take, for its in-place form."""
+    from reporting.models import DecisionStatus
+
+    return DecisionStatus.choices
