@@ -63,13 +63,17 @@ class NoteInline(admin.TabularInline):
 
 @admin.register(Action)
 class ActionAdmin(admin.ModelAdmin):
-    list_display = ["number", "title", "plan", "axis", "pilotage", "status", "progress"]
+    list_display = ["number", "title", "plan", "axis", "pilotage", "status", "progress", "archived_at"]
     list_display_links = ["number", "title"]
-    list_filter = ["plan", "status"]
+    list_filter = ["plan", "status", "archived_at"]
     search_fields = ["title", "fiche_title", "pilotage"]
     list_select_related = ["plan", "axis__plan"]
     autocomplete_fields = ["pilots"]
     inlines = [StepInline, PartnerInline, ConditionInline, CalendarInline, IndicatorInline, NoteInline]
+
+    def get_queryset(self, request):
+        # Archived fiches too: the admin is where anything can be looked at.
+        return Action.all_objects.select_related(*self.list_select_related)
 
 
 class IndicatorValueInline(admin.TabularInline):

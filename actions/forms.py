@@ -146,12 +146,20 @@ class StatusForm(VersionedForm):
         model = Action
         fields = ["status", "progress"]
         widgets = {"progress": forms.NumberInput(attrs={"min": 0, "max": 100, "step": 5})}
+        help_texts = {"progress": "Une fiche « Réalisée » passe à 100 % d'elle-même."}
 
     def clean_progress(self):
         progress = self.cleaned_data["progress"]
         if progress is None or not 0 <= progress <= 100:
             raise forms.ValidationError("L'avancement est un pourcentage, de 0 à 100.")
         return progress
+
+    def clean(self):
+        data = super().clean()
+        # A finished fiche is at 100 %: otherwise the plan's overall progress lies.
+        if data.get("status") == Status.DONE and "progress" in data:
+            data["progress"] = 100
+        return data
 
 
 class PilotsForm(VersionedForm):
@@ -230,10 +238,13 @@ class CalendarEntryForm(VersionedForm):
     def clean(self):
         data = super().clean()
         start, end, label = data.get("start"), data.get("end"), data.get("label")
-        if label and start is None and end is None:
+        relabelled = self.instance.pk and "label" in self.changed_data
+        dates_touched = "start" in self.changed_data or "end" in self.changed_data
+        if label and ((start is None and end is None) or (relabelled and not dates_touched)):
+            # The dates follow the label unless the user typed dates of their own: a new
+            # label with the old dates still shown in the form would keep the old period.
             period = parse_period(label)
-            if period:
-                data["start"], data["end"] = period.start, period.end
+            data["start"], data["end"] = (period.start, period.end) if period else (None, None)
         elif start and end and end < start:
             self.add_error("end", "La date de fin doit suivre la date de début.")
         return data

@@ -11,7 +11,17 @@ import datetime
 from dataclasses import dataclass
 from itertools import groupby
 
-from actions.models import IMPORT_REASON, Action, ActionPartner, CalendarEntry, Condition, Note, Status, Step
+from actions.models import (
+    IMPORT_REASON,
+    IMPORT_REASON_PREFIX,
+    Action,
+    ActionPartner,
+    CalendarEntry,
+    Condition,
+    Note,
+    Status,
+    Step,
+)
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,7 @@ class JournalEntry:
     user: object | None  # the user who made the change; None for imports and commands
     kind: str  # "action", "step", "calendar", "partner", "condition", "note"
     text: str
+    reason: str = ""  # "import du 30/11/2026 de val-aigo.xlsx" for a change an import made
 
     @property
     def change(self) -> str:
@@ -35,9 +46,13 @@ class JournalEntry:
 
     @property
     def author(self) -> str:
+        """Who made the change: "Claire Dupont", "Claire Dupont (import du 30/11/2026 de
+        val-aigo.xlsx)", or the import alone when a command made it."""
+        imported = self.reason if self.reason.startswith(IMPORT_REASON_PREFIX) else ""
         if self.user is None:
-            return "import ou commande"
-        return self.user.get_full_name() or self.user.get_username()
+            return imported or "import ou commande"
+        name = self.user.get_full_name() or self.user.get_username()
+        return f"{name} ({imported})" if imported else name
 
 
 def _quote(text: str, limit: int = 90) -> str:
@@ -53,6 +68,15 @@ def _action_lines(old, new) -> list[str]:
     if old is None:
         return ["Fiche créée"]
     lines = []
+    if old.archived_at is None and new.archived_at is not None:
+        reason = new.history_change_reason or ""
+        lines.append(
+            f"Fiche archivée (absente de l'{reason})"
+            if reason.startswith(IMPORT_REASON_PREFIX)
+            else "Fiche archivée"
+        )
+    elif old.archived_at is not None and new.archived_at is None:
+        lines.append("Fiche restaurée")
     if old.status != new.status:
         lines.append(f"Statut : {_status(old.status)} → {_status(new.status)}")
     if old.progress != new.progress:
@@ -155,7 +179,7 @@ def journal(action_ids, *, since: datetime.datetime | None = None) -> list[Journ
             previous = None
             for row in versions:
                 if row.history_change_reason == IMPORT_REASON:
-                    lines = []  # an import is the baseline, not news
+                    lines = []  # a plan's first import is the baseline, not news
                 elif row.history_type == "-":
                     lines = [_REMOVED[kind](row)]
                 elif row.history_type == "+":
@@ -167,7 +191,14 @@ def journal(action_ids, *, since: datetime.datetime | None = None) -> list[Journ
                 if since is not None and row.history_date < since:
                     continue
                 entries.extend(
-                    JournalEntry(row.history_date, getattr(row, action_field), row.history_user, kind, line)
+                    JournalEntry(
+                        row.history_date,
+                        getattr(row, action_field),
+                        row.history_user,
+                        kind,
+                        line,
+                        row.history_change_reason or "",
+                    )
                     for line in lines
                 )
     entries.sort(key=lambda entry: entry.at, reverse=True)

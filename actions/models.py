@@ -22,9 +22,19 @@ def validate_plausible_date(value: datetime.date) -> None:
         )
 
 
-# History rows written by an import carry this reason: they give the journal its baseline
-# without showing a fiche's whole content as "added" by nobody.
+# History rows written when a plan is first imported (or loaded before history was kept)
+# carry this reason: they give the journal its baseline without showing a fiche's whole
+# content as "added" by nobody. An import that updates an existing plan writes instead
+# `import_reason(...)` ("import du 30/11/2026 de val-aigo.xlsx"), which the journal shows.
 IMPORT_REASON = "import"
+IMPORT_REASON_PREFIX = "import du "
+
+
+def import_reason(filename: str | None = None, day: datetime.date | None = None) -> str:
+    """The change reason of an import that updates an existing plan."""
+    day = day or timezone.localdate()
+    reason = f"{IMPORT_REASON_PREFIX}{day:%d/%m/%Y}" + (f" de {filename}" if filename else "")
+    return reason if len(reason) <= 100 else reason[:99] + "…"  # history_change_reason holds 100
 
 
 class StaleVersion(Exception):
@@ -185,6 +195,14 @@ class ActionQuerySet(models.QuerySet):
         )
 
 
+class ActiveActionManager(models.Manager.from_queryset(ActionQuerySet)):
+    """Fiches in force: an archived fiche (dropped by an import) is hidden everywhere, yet
+    kept with its steps, notes, decisions and journal until a file or a manager restores it."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(archived_at=None)
+
+
 class Action(Versioned):
     """A fiche-action of the plan."""
 
@@ -205,15 +223,32 @@ class Action(Versioned):
         Organisation, verbose_name="organisations pilotes", related_name="piloted_actions", blank=True
     )
     status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.PLANNED)
-    progress = models.PositiveSmallIntegerField("avancement (%)", default=0)
+    progress = models.PositiveSmallIntegerField(
+        "avancement (%)", default=0, help_text="Une fiche réalisée est à 100 %."
+    )
+    archived_at = models.DateTimeField("archivée le", null=True, blank=True, editable=False)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="archivée par",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
-    objects = ActionQuerySet.as_manager()
+    # The first manager is the default one: archived fiches are left out of every list, page,
+    # dashboard and report. `all_objects` sees them (the archive page, imports, the admin);
+    # related objects reach their fiche through it too (base_manager_name), archived or not.
+    objects = ActiveActionManager()
+    all_objects = ActionQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de la fiche-action")
 
     class Meta:
         verbose_name = "fiche-action"
         verbose_name_plural = "fiches-actions"
         ordering = ["plan", "number"]
+        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "number"],
@@ -230,6 +265,11 @@ class Action(Versioned):
                 name="action_number_positive",
                 violation_error_message="Le numéro d'une fiche commence à 1.",
             ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(progress=100),
+                name="action_done_is_100",
+                violation_error_message="Une fiche réalisée est à 100 %% d'avancement.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -245,6 +285,38 @@ class Action(Versioned):
     def clean(self) -> None:
         if self.axis_id and self.plan_id and self.axis.plan_id != self.plan_id:
             raise ValidationError({"axis": "Cet axe appartient à un autre plan."})
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    def archive(self, *, by, reason: str = "") -> None:
+        """Take the fiche out of the plan, keeping everything it holds (journaled)."""
+        self.archived_at, self.archived_by = timezone.now(), by
+        self._save_journaled(by=by, reason=reason)
+
+    def restore(self, *, by, reason: str = "") -> None:
+        """Bring an archived fiche back into the plan (journaled "Fiche restaurée")."""
+        self.archived_at, self.archived_by = None, None
+        self._save_journaled(by=by, reason=reason)
+
+    def _save_journaled(self, *, by, reason: str) -> None:
+        self._history_user = by
+        if reason:
+            self._change_reason = reason
+        self.save()
+
+    def step_tally(self) -> tuple[int, int]:
+        """(done, total) of the steps that are work: a step with sub-steps (a commune's
+        heading) counts through them. Reads `top_steps` when with_details() prefetched it;
+        otherwise one query."""
+        if hasattr(self, "top_steps"):
+            tops = [(step, list(step.children.all())) for step in self.top_steps]
+        else:
+            steps = list(self.steps.all())
+            tops = [(s, [c for c in steps if c.parent_id == s.pk]) for s in steps if s.parent_id is None]
+        counted = [leaf for step, children in tops for leaf in (children or [step])]
+        return sum(leaf.done for leaf in counted), len(counted)
 
 
 class StepQuerySet(models.QuerySet):
@@ -489,6 +561,9 @@ class PlanImport(models.Model):
     )
     filename = models.CharField("fichier", max_length=255)
     data = models.JSONField("contenu (ctg-plan/1)")
+    # actions.state.plan_state() when the file was read ("" for a plan that did not exist):
+    # confirming is refused if the plan changed since, so the preview shown is what applies.
+    plan_state = models.CharField("état du plan au dépôt", max_length=1000, blank=True, default="")
     created_at = models.DateTimeField("déposé le", auto_now_add=True)
     applied_at = models.DateTimeField("appliqué le", null=True, blank=True)
 

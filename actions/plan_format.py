@@ -34,6 +34,7 @@ from actions.models import (
     Note,
     NoteKind,
     Step,
+    import_reason,
 )
 from actions.periods import MAX_YEAR, MIN_YEAR, parse_period
 from axes.models import Axis, Finding, FindingKind, Plan
@@ -407,6 +408,11 @@ def _semantic_errors(data: dict[str, Any]) -> list[str]:
             for name in ("start", "end"):
                 if entry.get(name) and not MIN_YEAR <= int(entry[name][:4]) <= MAX_YEAR:
                     errors.append(f"{where}.calendar[{k}].{name} : date invraisemblable ({entry[name]})")
+        if action["status"] == "done" and action["progress"] != 100:
+            errors.append(
+                f"{where}.progress : une fiche « Réalisée » est à 100 % d'avancement "
+                f"(trouvé : {action['progress']} %) ; corrigez le statut ou l'avancement"
+            )
         for k, note in enumerate(action.get("notes", [])):
             if not MIN_YEAR <= int(note["date"][:4]) <= MAX_YEAR:
                 errors.append(f"{where}.notes[{k}].date : date invraisemblable ({note['date']})")
@@ -500,7 +506,8 @@ class ImportReport:
     created: bool
     axes: int = 0
     actions: int = 0
-    removed_actions: list[int] = field(default_factory=list)
+    archived_actions: list[int] = field(default_factory=list)
+    restored_actions: list[int] = field(default_factory=list)
     new_organisations: list[str] = field(default_factory=list)
     unchanged: int = 0
 
@@ -508,12 +515,14 @@ class ImportReport:
         verb = "créé" if self.created else "mis à jour"
         text = f"Plan « {self.plan.slug} » {verb} : {self.axes} axes, {self.actions} fiches-actions"
         text += f" ({self.unchanged} inchangées)." if self.unchanged else "."
-        if self.removed_actions:
+        if self.archived_actions:
             text += (
-                " Fiches supprimées (absentes du fichier) : "
-                + ", ".join(map(str, self.removed_actions))
+                " Fiches archivées (absentes du fichier ; leurs notes et leur journal sont conservés) : "
+                + ", ".join(map(str, self.archived_actions))
                 + "."
             )
+        if self.restored_actions:
+            text += " Fiches restaurées : " + ", ".join(map(str, self.restored_actions)) + "."
         if self.new_organisations:
             text += f" {len(self.new_organisations)} organisation(s) ajoutée(s)."
         return text
@@ -546,6 +555,9 @@ class _Organisations:
         self.cache[name] = org
         return org
 
+    def pk(self, name: str | None, *, kind: str = OrganisationKind.OTHER) -> int | None:
+        return self.get(name, kind=kind).pk if name else None
+
 
 def _date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
@@ -559,110 +571,218 @@ def _calendar_dates(entry: dict[str, Any]) -> tuple[datetime.date | None, dateti
     return (period.start, period.end) if period else (None, None)
 
 
-def _create(model, objects):
-    return bulk_create_with_history(list(objects), model, default_change_reason=IMPORT_REASON)
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def _replace_children(action: Action, spec: dict[str, Any], orgs: _Organisations, *, new: bool) -> None:
-    # The lists inside a fiche are replaced wholesale. Their rows go without a journal line
-    # each (QuerySet._raw_delete sends no signals): the import is one act, not 200 deletions.
-    if not new:
-        for related in ("steps", "partners", "conditions", "calendar_entries", "notes"):
-            queryset = getattr(action, related).all()
-            queryset._raw_delete(queryset.db)
-        action.indicators.all().delete()
+@dataclass
+class _Writer:
+    """Writes of one import, each journaled in the importer's name with the import's reason."""
 
-    def commune(name):
-        return orgs.get(name, kind=OrganisationKind.COMMUNE) if name else None
+    by: Any
+    reason: str
 
-    parents = _create(
-        Step,
-        (
-            Step(
-                action=action,
-                position=i,
-                text=s["text"],
-                commune=commune(s.get("commune")),
-                done=s.get("done", False),
-            )
-            for i, s in enumerate(spec["steps"])
-        ),
+    def _mark(self, obj):
+        obj._history_user = self.by
+        obj._change_reason = self.reason
+        return obj
+
+    def save(self, obj) -> None:
+        self._mark(obj).save()
+
+    def delete(self, obj) -> None:
+        self._mark(obj).delete()
+
+    def create_all(self, model, objects) -> list:
+        return bulk_create_with_history(
+            list(objects), model, default_user=self.by, default_change_reason=self.reason
+        )
+
+    def sync(self, model, existing: list, wanted: list[dict[str, Any]], **common) -> list:
+        """Match `existing` (in order) with `wanted` by position: update those that differ,
+        create the new ones, delete the extra ones, one history row each. Positions of kept
+        items stay as they are (already in order); new ones come after."""
+        result, position = [], -1
+        for i, fields in enumerate(wanted):
+            if i < len(existing):
+                obj = existing[i]
+                changed = {name: value for name, value in fields.items() if getattr(obj, name) != value}
+                if changed:
+                    for name, value in changed.items():
+                        setattr(obj, name, value)
+                    self.save(obj)
+            else:
+                obj = model(**common, **fields, position=max(i, position + 1))
+                self.save(obj)
+            position = obj.position
+            result.append(obj)
+        for obj in existing[len(wanted) :]:
+            self.delete(obj)
+        return result
+
+
+def _step_fields(spec: dict[str, Any], orgs: _Organisations) -> dict[str, Any]:
+    return {
+        "text": spec["text"],
+        "commune_id": orgs.pk(spec.get("commune"), kind=OrganisationKind.COMMUNE),
+        "done": spec.get("done", False),
+    }
+
+
+def _list_fields(spec: dict[str, Any], orgs: _Organisations) -> dict[str, list[dict[str, Any]]]:
+    """The file's lists of a fiche, as model field values."""
+    calendar = []
+    for entry in spec["calendar"]:
+        start, end = _calendar_dates(entry)
+        calendar.append(
+            {
+                "label": entry["label"],
+                "description": entry.get("description") or "",
+                "start": start,
+                "end": end,
+            }
+        )
+    return {
+        "partners": [
+            {
+                "name": p["name"],
+                "role": p.get("role") or "",
+                "organisation_id": orgs.pk(p.get("organisation")),
+            }
+            for p in spec["partners"]
+        ],
+        "conditions": [{"text": text} for text in spec["conditions"]],
+        "calendar": calendar,
+        "indicators": [
+            {
+                "name": ind["name"],
+                "unit": ind.get("unit") or "",
+                "baseline": _decimal(ind.get("baseline")),
+                "target": _decimal(ind.get("target")),
+            }
+            for ind in spec.get("indicators", [])
+        ],
+    }
+
+
+def _note_key(date: datetime.date, kind: str, text: str) -> tuple:
+    return (date, kind, text)
+
+
+def _file_notes(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "date": _date(n["date"]),
+            "kind": n.get("kind") or NoteKind.FOLLOW_UP.value,
+            "text": n["text"],
+            "author_name": n.get("author") or "",
+        }
+        for n in spec.get("notes", [])
+    ]
+
+
+def _new_notes(action: Action | None, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The file's notes the fiche does not have yet (same date, nature and text). Notes of the
+    fiche that the file lacks are none of the import's business: they are kept."""
+    stored = Counter(_note_key(n.date, n.kind, n.text) for n in action.notes.all()) if action else Counter()
+    new = []
+    for note in _file_notes(spec):
+        key = _note_key(note["date"], note["kind"], note["text"])
+        if stored[key]:
+            stored[key] -= 1
+        else:
+            new.append(note)
+    return new
+
+
+def _create_children(action: Action, spec: dict[str, Any], orgs: _Organisations, writer: _Writer) -> None:
+    """A new fiche's lists, created in bulk (a fixed number of queries per fiche)."""
+    lists = _list_fields(spec, orgs)
+    parents = writer.create_all(
+        Step, (Step(action=action, position=i, **_step_fields(s, orgs)) for i, s in enumerate(spec["steps"]))
     )
-    _create(
+    writer.create_all(
         Step,
         (
-            Step(
-                action=action,
-                parent=parent,
-                position=k,
-                text=c["text"],
-                commune=commune(c.get("commune")),
-                done=c.get("done", False),
-            )
+            Step(action=action, parent=parent, position=k, **_step_fields(c, orgs))
             for parent, s in zip(parents, spec["steps"], strict=True)
             for k, c in enumerate(s.get("children", []))
         ),
     )
-    _create(
+    writer.create_all(
         ActionPartner,
-        (
-            ActionPartner(
-                action=action,
-                position=i,
-                name=p["name"],
-                role=p.get("role") or "",
-                organisation=orgs.get(p["organisation"]) if p.get("organisation") else None,
-            )
-            for i, p in enumerate(spec["partners"])
-        ),
+        (ActionPartner(action=action, position=i, **p) for i, p in enumerate(lists["partners"])),
     )
-    _create(
-        Condition,
-        (Condition(action=action, position=i, text=text) for i, text in enumerate(spec["conditions"])),
+    writer.create_all(
+        Condition, (Condition(action=action, position=i, **c) for i, c in enumerate(lists["conditions"]))
     )
-    _create(
+    writer.create_all(
         CalendarEntry,
+        (CalendarEntry(action=action, position=i, **e) for i, e in enumerate(lists["calendar"])),
+    )
+    indicators = writer.create_all(
+        Indicator, (Indicator(action=action, position=i, **ind) for i, ind in enumerate(lists["indicators"]))
+    )
+    writer.create_all(
+        IndicatorValue,
         (
-            CalendarEntry(
-                action=action,
-                position=i,
-                label=entry["label"],
-                description=entry.get("description") or "",
-                start=_calendar_dates(entry)[0],
-                end=_calendar_dates(entry)[1],
+            IndicatorValue(
+                indicator=indicator,
+                year=v["year"],
+                value=_decimal(v["value"]),
+                comment=v.get("comment") or "",
             )
-            for i, entry in enumerate(spec["calendar"])
+            for indicator, ind in zip(indicators, spec.get("indicators", []), strict=True)
+            for v in ind.get("values", [])
         ),
     )
-    indicators = Indicator.objects.bulk_create(
-        Indicator(
+    writer.create_all(Note, (Note(action=action, **n) for n in _file_notes(spec)))
+
+
+def _update_children(action: Action, spec: dict[str, Any], orgs: _Organisations, writer: _Writer) -> None:
+    """An existing fiche brought in line with the file, item by item: each change leaves a
+    history row in the importer's name. `action` carries with_details()'s prefetches."""
+    lists = _list_fields(spec, orgs)
+    tops = list(action.top_steps)
+    for extra in tops[len(spec["steps"]) :]:
+        for child in extra.children.all():  # explicitly, so each has its journal line
+            writer.delete(child)
+    parents = writer.sync(
+        Step, tops, [_step_fields(s, orgs) for s in spec["steps"]], action=action, parent=None
+    )
+    for parent, s in zip(parents, spec["steps"], strict=True):
+        children = list(parent.children.all()) if parent in tops else []
+        writer.sync(
+            Step,
+            children,
+            [_step_fields(c, orgs) for c in s.get("children", [])],
             action=action,
-            position=i,
-            name=ind["name"],
-            unit=ind.get("unit") or "",
-            baseline=ind.get("baseline"),
-            target=ind.get("target"),
+            parent=parent,
         )
-        for i, ind in enumerate(spec.get("indicators", []))
-    )
-    IndicatorValue.objects.bulk_create(
-        IndicatorValue(indicator=indicator, year=v["year"], value=v["value"], comment=v.get("comment") or "")
-        for indicator, ind in zip(indicators, spec.get("indicators", []), strict=True)
-        for v in ind.get("values", [])
-    )
-    _create(
-        Note,
-        (
-            Note(
-                action=action,
-                date=_date(n["date"]),
-                kind=n.get("kind") or NoteKind.FOLLOW_UP,
-                text=n["text"],
-                author_name=n.get("author") or "",
-            )
-            for n in spec.get("notes", [])
-        ),
-    )
+    writer.sync(ActionPartner, list(action.partners.all()), lists["partners"], action=action)
+    writer.sync(Condition, list(action.conditions.all()), lists["conditions"], action=action)
+    writer.sync(CalendarEntry, list(action.calendar_entries.all()), lists["calendar"], action=action)
+    stored = list(action.indicators.all())
+    for extra in stored[len(lists["indicators"]) :]:
+        for value in extra.values.all():  # explicitly, so each has its history row
+            writer.delete(value)
+    indicators = writer.sync(Indicator, stored, lists["indicators"], action=action)
+    for indicator, ind in zip(indicators, spec.get("indicators", []), strict=True):
+        # Values are matched by year, which is unique per indicator.
+        values = {v.year: v for v in indicator.values.all()} if indicator in stored else {}
+        wanted = {v["year"]: v for v in ind.get("values", [])}
+        for year, value in values.items():
+            if year not in wanted:
+                writer.delete(value)
+        for year, v in wanted.items():
+            fields = {"value": _decimal(v["value"]), "comment": v.get("comment") or ""}
+            value = values.get(year) or IndicatorValue(indicator=indicator, year=year)
+            if value.pk is None or any(getattr(value, k) != f for k, f in fields.items()):
+                for name, f in fields.items():
+                    setattr(value, name, f)
+                writer.save(value)
+    for note in _new_notes(action, spec):
+        writer.save(Note(action=action, **note))
 
 
 def _amount(value) -> int | float | None:
@@ -671,7 +791,8 @@ def _amount(value) -> int | float | None:
 
 
 def _comparable(spec: dict[str, Any]) -> dict[str, Any]:
-    """A fiche of a document, spelled as export_plan spells a stored one, defaults filled in."""
+    """A fiche of a document, spelled as export_plan spells a stored one, defaults filled in.
+    Notes are left out: see _new_notes()."""
 
     def step(s):
         return {
@@ -721,25 +842,23 @@ def _comparable(spec: dict[str, Any]) -> dict[str, Any]:
             }
             for i in spec.get("indicators", [])
         ],
-        "notes": sorted(
-            (
-                {
-                    "date": n["date"],
-                    "kind": n.get("kind") or NoteKind.FOLLOW_UP.value,
-                    "text": n["text"],
-                    "author": n.get("author") or None,
-                }
-                for n in spec.get("notes", [])
-            ),
-            key=lambda n: n["date"],
-        ),
     }
 
 
 def _stored(action: Action) -> dict[str, Any]:
     data = _action_data(action)
-    data["notes"] = sorted(data["notes"], key=lambda n: n["date"])
+    del data["notes"]
     return data
+
+
+def _unchanged(stored: Action, spec: dict[str, Any], axis_number: int) -> bool:
+    """Whether importing `spec` would write nothing to this fiche."""
+    return (
+        not stored.is_archived
+        and stored.axis.number == axis_number
+        and _stored(stored) == _comparable(spec)
+        and not _new_notes(stored, spec)
+    )
 
 
 def _axis_state(spec: dict[str, Any]) -> tuple:
@@ -773,35 +892,51 @@ class Preview:
     new: list[int]
     changed: list[int]
     unchanged: list[int]
-    removed: list[int]
+    archived: list[int]  # in force today, absent from the file: archived, not deleted
+    restored: list[int] = field(default_factory=list)  # archived today, back in the file
+    kept_notes: int = 0  # notes of the file's fiches that the file lacks: kept
 
     @property
     def nothing_to_do(self) -> bool:
-        return self.plan_exists and not (self.new or self.changed or self.removed)
+        return self.plan_exists and not (self.new or self.changed or self.archived or self.restored)
 
 
 def _existing(plan: Plan | None):
+    """The plan's fiches (archived ones too) and axes, by number."""
     if plan is None:
         return {}, {}
-    actions = {a.number: a for a in Action.objects.filter(plan=plan).with_details()}
+    actions = {a.number: a for a in Action.all_objects.filter(plan=plan).with_details()}
     axes = {a.number: a for a in plan.axes.prefetch_related("findings")}
     return actions, axes
+
+
+def _kept_notes(stored: Action, spec: dict[str, Any]) -> int:
+    wanted = Counter(_note_key(n["date"], n["kind"], n["text"]) for n in _file_notes(spec))
+    stored_notes = Counter(_note_key(n.date, n.kind, n.text) for n in stored.notes.all())
+    return sum((stored_notes - wanted).values())
 
 
 def preview(data: dict[str, Any]) -> Preview:
     """Compare a validated document with the installation, writing nothing."""
     plan = Plan.objects.filter(slug=data["plan"]["slug"]).first()
     existing, _ = _existing(plan)
-    new, changed, unchanged = [], [], []
-    for _, spec in _iter_actions(data):
-        stored = existing.get(spec["number"])
-        if stored is None:
-            new.append(spec["number"])
-        elif _stored(stored) == _comparable(spec) and stored.axis.number == _axis_number(data, spec):
-            unchanged.append(spec["number"])
-        else:
-            changed.append(spec["number"])
+    new, changed, unchanged, restored, kept_notes = [], [], [], [], 0
+    for axis in data["axes"]:
+        for spec in axis["actions"]:
+            stored = existing.get(spec["number"])
+            if stored is None:
+                new.append(spec["number"])
+                continue
+            kept_notes += _kept_notes(stored, spec)
+            if stored.is_archived:
+                restored.append(spec["number"])
+            elif _unchanged(stored, spec, axis["number"]):
+                unchanged.append(spec["number"])
+            else:
+                changed.append(spec["number"])
     numbers = {spec["number"] for _, spec in _iter_actions(data)}
+    in_force = {number for number, action in existing.items() if not action.is_archived}
+    archived = sorted(in_force - numbers)
     return Preview(
         slug=data["plan"]["slug"],
         territory=data["plan"]["territory"],
@@ -810,21 +945,22 @@ def preview(data: dict[str, Any]) -> Preview:
         new=sorted(new),
         changed=sorted(changed),
         unchanged=sorted(unchanged),
-        removed=sorted(set(existing) - numbers),
+        archived=archived,
+        restored=sorted(restored),
+        kept_notes=kept_notes,
     )
 
 
-def _axis_number(data: dict[str, Any], action_spec: dict[str, Any]) -> int:
-    return next(axis["number"] for axis in data["axes"] if action_spec in axis["actions"])
-
-
 @transaction.atomic
-def import_plan(data: dict[str, Any]) -> ImportReport:
+def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -> ImportReport:
     """Create or update the plan a validated document describes (matched by slug).
 
-    Axes and fiches are matched by number and updated in place; the lists inside a fiche
-    (steps, partners, calendar…) are replaced by the file's; fiches and axes the file no
-    longer has are removed. All or nothing: one transaction.
+    Axes and fiches are matched by number and updated in place; inside a fiche, steps,
+    partners, conditions, calendar entries and indicators are matched by position and only
+    what differs is written; the file's new notes are added, and no note is ever deleted.
+    Fiches the file no longer has are archived (restorable), never deleted. When the plan
+    exists, every write is journaled in the name of `by` with the reason "import du <date> de
+    <filename>"; creating a plan writes the silent baseline (IMPORT_REASON). All or nothing.
     """
     errors = validate(data)
     if errors:
@@ -845,6 +981,7 @@ def import_plan(data: dict[str, Any]) -> ImportReport:
         for name, value in fields.items():
             setattr(plan, name, value)
         plan.save()
+    writer = _Writer(by=by, reason=IMPORT_REASON if created else import_reason(filename))
     report = ImportReport(plan=plan, created=created)
     orgs = _Organisations(spec.get("organisations", []), report)
     plan.communes.set(
@@ -861,15 +998,11 @@ def import_plan(data: dict[str, Any]) -> ImportReport:
         axis = existing_axes.get(axis_spec["number"]) or Axis(plan=plan, number=axis_spec["number"])
         kept_axes.add(axis.number)
         diagnostic = axis_spec.get("diagnostic", {})
-        if axis.pk and _stored_axis_state(axis) == _axis_state(axis_spec):
-            axis_unchanged = True
-        else:
-            axis_unchanged = False
+        if not (axis.pk and _stored_axis_state(axis) == _axis_state(axis_spec)):
             axis.title = axis_spec["title"]
             axis.theme = diagnostic.get("theme", "")
             axis.save()
             axis.findings.all().delete()
-        if not axis_unchanged:
             Finding.objects.bulk_create(
                 [
                     Finding(axis=axis, kind=FindingKind.STRENGTH, position=i, text=t)
@@ -883,23 +1016,44 @@ def import_plan(data: dict[str, Any]) -> ImportReport:
         for action_spec in axis_spec["actions"]:
             kept_actions.add(action_spec["number"])
             stored = existing_actions.get(action_spec["number"])
-            if stored and stored.axis_id == axis.pk and _stored(stored) == _comparable(action_spec):
+            if stored and _unchanged(stored, action_spec, axis.number):
                 report.unchanged += 1
                 continue  # re-importing the same file changes nothing: no save, no new version
             action = stored or Action(plan=plan, number=action_spec["number"])
-            action.axis = axis
-            action.title = action_spec["title"]
-            action.fiche_title = action_spec["fiche_title"]
-            action.pilotage = action_spec["pilotage"]
-            action.status = action_spec["status"]
-            action.progress = action_spec["progress"]
-            action._change_reason = IMPORT_REASON
-            action.save()
-            action.pilots.set([orgs.get(name) for name in action_spec.get("pilots", [])])
-            _replace_children(action, action_spec, orgs, new=stored is None)
+            own = {
+                "axis_id": axis.pk,
+                "title": action_spec["title"],
+                "fiche_title": action_spec["fiche_title"],
+                "pilotage": action_spec["pilotage"],
+                "status": action_spec["status"],
+                "progress": action_spec["progress"],
+            }
+            restoring = stored is not None and stored.is_archived
+            if restoring:
+                action.archived_at, action.archived_by = None, None
+                report.restored_actions.append(action.number)
+            if stored is None or restoring or any(getattr(action, k) != v for k, v in own.items()):
+                for name, value in own.items():
+                    setattr(action, name, value)
+                writer.save(action)
+            pilots = [orgs.get(name) for name in action_spec.get("pilots", [])]
+            if stored is None:
+                action.pilots.set(pilots)
+                _create_children(action, action_spec, orgs, writer)
+            else:
+                if {org.pk for org in stored.pilots.all()} != {org.pk for org in pilots}:
+                    action.pilots.set(pilots)
+                _update_children(action, action_spec, orgs, writer)
 
-    removed = sorted(set(existing_actions) - kept_actions)
-    plan.actions.filter(number__in=removed).delete()
-    plan.axes.exclude(number__in=kept_axes).delete()
-    report.axes, report.actions, report.removed_actions = len(kept_axes), len(kept_actions), removed
+    for number in sorted(set(existing_actions) - kept_actions):
+        action = existing_actions[number]
+        if not action.is_archived:
+            action.archive(by=by, reason=writer.reason)
+            report.archived_actions.append(number)
+    # An axis the file dropped goes, unless archived fiches still hang on it (deleting it
+    # would delete them, their notes and their journal).
+    plan.axes.exclude(number__in=kept_axes).exclude(
+        pk__in=Action.all_objects.filter(plan=plan).values("axis")
+    ).delete()
+    report.axes, report.actions = len(kept_axes), len(kept_actions)
     return report

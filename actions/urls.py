@@ -11,6 +11,12 @@ urlpatterns = [
     path("import/<int:pk>/confirmer/", views.plan_import_confirm, name="plan_import_confirm"),
     path("plans/<slug:slug>/modele.xlsx", views.plan_template, name="plan_template"),
     path("plans/<slug:slug>/fiches/", views.action_list, name="action_list"),
+    path("plans/<slug:slug>/fiches/archivees/", views.archived_actions, name="archived_actions"),
+    path(
+        "plans/<slug:slug>/fiches/archivees/<int:number>/restaurer/",
+        views.action_restore,
+        name="action_restore",
+    ),
     path(fiche, views.action_detail, name="action_detail"),
     path(f"{fiche}statut/", views.action_status, name="action_status"),
     path(f"{fiche}pilotage/", views.action_pilots, name="action_pilots"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from actions import forms, plan_format, spreadsheet
 from actions.journal import journal
 from actions.models import (
+    IMPORT_REASON,
     Action,
     ActionPartner,
     CalendarEntry,
@@ -33,6 +34,7 @@ from actions.models import (
     Step,
 )
 from actions.permissions import fiche_permissions
+from actions.state import plan_state
 from axes.models import Plan
 from partners.models import Organisation
 
@@ -105,6 +107,7 @@ def _context(request: HttpRequest, action: Action, bound: dict | None = None) ->
         "plan": plan,
         "perms": perms,
         "move_choices": [("up", "Monter"), ("down", "Descendre")],
+        "step_tally": _step_tally(action),
         "step_forms": {},
     }
     if perms.can_edit or perms.editable_steps:
@@ -175,6 +178,12 @@ def _context(request: HttpRequest, action: Action, bound: dict | None = None) ->
     return context
 
 
+def _step_tally(action: Action) -> dict | None:
+    """The progress the steps suggest, shown beside the typed one."""
+    done, total = action.step_tally()
+    return {"done": done, "total": total, "percent": round(100 * done / total)} if total else None
+
+
 def _respond(
     request: HttpRequest, action: Action, partial: str, *, bound: dict | None = None, status: int = 200
 ) -> HttpResponse:
@@ -214,7 +223,8 @@ def _who_and_when(obj) -> str:
     if last is None:
         return "Quelqu'un"
     user = last.history_user
-    name = (user.get_full_name() or user.get_username()) if user else "Un import"
+    name = (user.get_full_name() or user.get_username()) if user else (last.history_change_reason or "")
+    name = name if name and name != IMPORT_REASON else "Un import"
     when = timezone.localtime(last.history_date)
     return f"{name} (le {when:%d/%m/%Y à %H:%M})"
 
@@ -557,7 +567,12 @@ def plan_import(request: HttpRequest) -> HttpResponse:
                 if refusal:
                     errors = [refusal]
                 else:
-                    pending = PlanImport.objects.create(user=request.user, filename=upload.name, data=data)
+                    pending = PlanImport.objects.create(
+                        user=request.user,
+                        filename=upload.name,
+                        data=data,
+                        plan_state=_state_of(data["plan"]["slug"]),
+                    )
                     return redirect("plan_import_preview", pk=pending.pk)
     status = 422 if errors else 200
     return render(request, "actions/import_form.html", {"errors": errors}, status=status)
@@ -566,6 +581,25 @@ def plan_import(request: HttpRequest) -> HttpResponse:
 def _pending(request: HttpRequest, pk: int) -> PlanImport:
     _importer(request)
     return get_object_or_404(PlanImport.objects.filter(user=request.user, applied_at=None), pk=pk)
+
+
+def _state_of(slug: str) -> str:
+    """plan_state() of the plan the file names; "" while no such plan exists."""
+    plan = Plan.objects.filter(slug=slug).first()
+    return plan_state(plan) if plan else ""
+
+
+def _last_change(slug: str, since) -> str:
+    """What changed the plan since `since`, in a few words, for the refusal message."""
+    plan = Plan.objects.filter(slug=slug).first()
+    if plan is None:
+        return "un autre import vient de le créer"
+    entries = journal(Action.all_objects.filter(plan=plan).values_list("pk", flat=True), since=since)
+    if not entries:
+        return "pilotes, communes ou signataires modifiés"
+    last = entries[0]
+    when = timezone.localtime(last.at)
+    return f"dernière modification : {last.text}, par {last.author}, le {when:%d/%m/%Y à %H:%M}"
 
 
 @require_GET
@@ -578,18 +612,74 @@ def plan_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     pending = _pending(request, pk)
-    refusal = _may_import(request.user, pending.data["plan"]["slug"])
+    slug = pending.data["plan"]["slug"]
+    refusal = _may_import(request.user, slug)
     if refusal:
         raise PermissionDenied(refusal)
-    try:
-        report = plan_format.import_plan(pending.data)
-    except plan_format.PlanFormatError as exc:
-        context = {"errors": exc.errors}
-        return render(request, "actions/import_form.html", context, status=422)
-    pending.applied_at = timezone.now()
-    pending.save(update_fields=["applied_at"])
+    with transaction.atomic():
+        # Edits made in the app after the upload would be overwritten by a file that never saw
+        # them: the importer checks the fresh preview and confirms again.
+        Plan.objects.select_for_update().filter(slug=slug).first()
+        current = _state_of(slug)
+        if current != pending.plan_state:
+            what = _last_change(slug, pending.created_at)
+            stale = (
+                f"Le plan a été modifié depuis le dépôt du fichier ({what}) : "
+                "vérifiez l'aperçu à jour, puis confirmez à nouveau."
+            )
+            pending.plan_state = current
+            pending.save(update_fields=["plan_state"])
+            context = {"pending": pending, "preview": plan_format.preview(pending.data), "stale": stale}
+            return render(request, "actions/import_preview.html", context, status=409)
+        try:
+            report = plan_format.import_plan(pending.data, by=request.user, filename=pending.filename)
+        except plan_format.PlanFormatError as exc:
+            context = {"errors": exc.errors}
+            return render(request, "actions/import_form.html", context, status=422)
+        pending.applied_at = timezone.now()
+        pending.save(update_fields=["applied_at"])
     messages.success(request, report.summary())
     return redirect(report.plan)
+
+
+# ---------------------------------------------------------------------------
+# Archived fiches: those an import dropped, kept with their notes and journal
+
+
+def _managed(request: HttpRequest, slug: str) -> Plan:
+    """The plan, if the user administers or coordinates it: 404 if they may not read it, 403
+    if they only read it."""
+    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
+    if not Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists():
+        raise PermissionDenied(
+            "Seuls les administrateurs et coordinateurs du plan voient ses fiches archivées."
+        )
+    return plan
+
+
+@require_GET
+def archived_actions(request: HttpRequest, slug: str) -> HttpResponse:
+    plan = _managed(request, slug)
+    actions = (
+        Action.all_objects.filter(plan=plan)
+        .exclude(archived_at=None)
+        .select_related("axis", "archived_by")
+        .annotate(note_count=Count("notes"))
+        .order_by("number")
+    )
+    return render(request, "actions/archived_list.html", {"plan": plan, "actions": actions})
+
+
+@require_POST
+def action_restore(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    plan = _managed(request, slug)
+    with transaction.atomic():
+        action = get_object_or_404(
+            Action.all_objects.select_for_update().exclude(archived_at=None), plan=plan, number=number
+        )
+        action.restore(by=request.user)
+    messages.success(request, f"Action {action.number} restaurée, avec ses étapes, ses notes et son journal.")
+    return redirect(action)
 
 
 @require_GET

@@ -176,3 +176,41 @@ class DecisionFactory(factory.django.DjangoModelFactory):
     def actions(self, create, extracted, **kwargs):
         if create and extracted:
             self.actions.set(extracted)
+
+
+# --- Indicators and plans as an import sees them (actions side, issue 8) ---------------------
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "actions.Indicator"
+
+    action = factory.SubFactory(ActionFactory)
+    name = factory.Sequence(lambda n: f"Indicateur {n}")
+    unit = "familles"
+    baseline = 10
+    target = 30
+
+
+class IndicatorValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "actions.IndicatorValue"
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    year = 2024
+    value = 12
+
+
+def imported_plan(n_actions: int = 3):
+    """A small plan of full fiches as its first import leaves it (the silent baseline), and the
+    ctg-plan/1 document it came from, to edit and import again."""
+    import json
+
+    from actions import plan_format
+
+    plan = build_plan(n_actions, n_axes=2)
+    for action in plan.actions.all():
+        IndicatorValueFactory(indicator=IndicatorFactory(action=action))
+    data = json.loads(json.dumps(plan_format.export_plan(plan)))
+    plan.delete()
+    return plan_format.import_plan(data).plan, data

@@ -131,12 +131,15 @@ def test_import_reports_what_it_did(db, tmp_path, capsys):
     assert "Plan « val-aigo » mis à jour" in capsys.readouterr().out
 
 
-def test_fiche_removed_from_the_file_is_removed(val_aigo, tmp_path, capsys):
+def test_fiche_removed_from_the_file_is_archived(val_aigo, tmp_path, capsys):
     data = fixture_data()
     del data["axes"][5]["actions"][2]
     import_file(tmp_path, data)
-    assert "Fiches supprimées (absentes du fichier) : 20." in capsys.readouterr().out
+    assert "Fiches archivées (absentes du fichier ; leurs notes et leur journal sont conservés) : 20." in (
+        capsys.readouterr().out
+    )
     assert not val_aigo.actions.filter(number=20).exists()
+    assert Action.all_objects.get(plan=val_aigo, number=20).archived_at is not None
 
 
 def test_export_of_unknown_plan_is_refused(db, tmp_path):

@@ -76,7 +76,7 @@ def test_administrator_imports_a_new_plan_from_the_template(
         return page.locator("tr", has=page.get_by_role("rowheader", name=label, exact=True)).locator("td")
 
     expect(row("Nouvelles")).to_have_text(["12", ", ".join(str(n) for n in range(1, 13))])
-    for label in ["Modifiées", "Inchangées", "Supprimées (absentes du fichier)"]:
+    for label in ["Modifiées", "Inchangées", "Fiches archivées (absentes du fichier)"]:
         expect(row(label)).to_have_text(["0", "—"])
     violations = axe_violations(page)
     assert violations == [], describe(violations)

@@ -14,9 +14,14 @@ def describe(preview: plan_format.Preview) -> str:
         ("Fiches nouvelles", preview.new),
         ("Fiches modifiées", preview.changed),
         ("Fiches inchangées", preview.unchanged),
-        ("Fiches supprimées (absentes du fichier)", preview.removed),
+        ("Fiches archivées (absentes du fichier)", preview.archived),
+        ("Fiches restaurées (archivées, de retour dans le fichier)", preview.restored),
     ]:
         lines.append(f"  {label} : {len(numbers)}{' — ' + ', '.join(map(str, numbers)) if numbers else ''}")
+    if preview.archived:
+        lines.append("  Les fiches archivées gardent leurs notes et leur journal, et restent restaurables.")
+    if preview.kept_notes:
+        lines.append(f"  Notes de suivi absentes du fichier, conservées : {preview.kept_notes}")
     return "\n".join(lines)
 
 
@@ -37,7 +42,8 @@ class Command(BaseCommand):
                 self.stdout.write(describe(plan_format.preview(data)))
                 self.stdout.write("Aperçu seulement (--dry-run) : rien n'a été écrit.")
                 return
-            report = plan_format.import_plan(data)
+            # No user: the journal shows the change as "import du <date> de <file>".
+            report = plan_format.import_plan(data, filename=path.name)
         except plan_format.PlanFormatError as exc:
             shown = exc.errors[:MAX_ERRORS_SHOWN]
             more = len(exc.errors) - len(shown)
