@@ -23,10 +23,20 @@ STATUS_COLOURS = {
     "abandoned": "#161616",
 }
 WIDTH = 640
-LABEL = 110
+LABEL = 0  # bars start at the left edge: each is named by its title on the line above it
 AREA = WIDTH - LABEL - 40
 BAR = 22
 GAP = 10
+TITLE = 18  # the line of the title above each bar
+ROW = TITLE + BAR + GAP
+# The SVG is drawn at the page's width (A4 less margins: 178 mm for 640 units): 11 units are
+# 8.7 pt on paper, the smallest text we draw.
+TITLE_CHARS = 82
+
+
+def bar_title(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 @dataclass
@@ -53,13 +63,15 @@ def stacked_bars(rows, *, title: str) -> dict:
         bars.append(
             {
                 "label": label,
-                "y": top + i * (BAR + GAP),
+                "title": bar_title(label),
+                "title_y": top + i * ROW + 13,
+                "y": top + i * ROW + TITLE,
                 "segments": segments,
                 "total": sum(c for _, _, c in statuses),
                 "end": x,
             }
         )
-    legend_y = top + len(rows) * (BAR + GAP) + 10
+    legend_y = top + len(rows) * ROW + 10
     legend = []
     x = LABEL
     for status, colour in STATUS_COLOURS.items():
@@ -69,6 +81,7 @@ def stacked_bars(rows, *, title: str) -> dict:
     return {
         "title": title,
         "width": WIDTH,
+        "x0": LABEL,
         "height": legend_y + 24,
         "bars": bars,
         "bar_height": BAR,
@@ -88,7 +101,9 @@ def progress_bars(rows, *, title: str) -> dict:
         bars.append(
             {
                 "label": label,
-                "y": top + i * (BAR + GAP),
+                "title": bar_title(label),
+                "title_y": top + i * ROW + 13,
+                "y": top + i * ROW + TITLE,
                 "width": width,
                 "percent": percent,
                 "inside": inside,
@@ -99,7 +114,7 @@ def progress_bars(rows, *, title: str) -> dict:
         "area": AREA,
         "title": title,
         "width": WIDTH,
-        "height": top + len(rows) * (BAR + GAP) + 20,
+        "height": top + len(rows) * ROW + 10,
         "bars": bars,
         "bar_height": BAR,
         "x0": LABEL,
@@ -126,7 +141,7 @@ def timeline(plan, actions, today: datetime.date) -> dict:
             semesters.append({"x": x(first), "label": f"S{half}", "year": year, "year_start": half == 1})
     rows, undated, table = [], 0, []
     for action in actions:
-        dated = [e for e in action.calendar_entries.all() if e.start or e.end]
+        dated = [e for e in action.calendar if e.start or e.end]
         if not dated:
             undated += 1
             continue

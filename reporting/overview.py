@@ -1,7 +1,8 @@
 """The named queries behind dashboards and reports.
 
 The dashboard page, its PDF counterpart and the CAF bilan all read their figures from these
-functions, so a printed figure never disagrees with the screen.
+functions, so a printed figure never disagrees with the screen. They work on the plain data of
+reporting.snapshot: the plan now, or as it stood at a moment.
 """
 
 from __future__ import annotations
@@ -10,33 +11,32 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from actions.forms import DUE_SOON_DAYS
-from actions.journal import JournalEntry, journal
-from actions.models import Action, ActionPartner, Indicator, Note, NoteKind, Status, Step
+from actions.models import Action, Status, Step
 from axes.models import Plan
 from partners.models import Organisation
 from reporting import charts
 from reporting.models import Decision, Meeting
+from reporting.snapshot import Fiche, FicheChanges, changes_since, fiches_at, fiches_now
 
 
-def average_progress(actions) -> int:
+def average_progress(fiches) -> int:
     """Mean progress of the fiches still in the plan (abandoned ones left out), in %."""
-    counted = [a.progress for a in actions if a.status != Status.ABANDONED]
+    counted = [f.progress for f in fiches if f.status != Status.ABANDONED]
     return round(sum(counted) / len(counted)) if counted else 0
 
 
-def status_counts(actions) -> list[tuple[str, str, int]]:
-    counts = Counter(a.status for a in actions)
+def status_counts(fiches) -> list[tuple[str, str, int]]:
+    counts = Counter(f.status for f in fiches)
     return [(status.value, status.label, counts.get(status.value, 0)) for status in Status]
 
 
 @dataclass
 class AxisSummary:
     axis: object
-    actions: list
+    actions: list[Fiche]
     progress: int
     statuses: list[tuple[str, str, int]]
     late: int
@@ -46,111 +46,105 @@ class AxisSummary:
 class PlanOverview:
     plan: Plan
     today: datetime.date
-    actions: list
+    actions: list[Fiche]
     axes: list[AxisSummary]
     progress: int
     statuses: list[tuple[str, str, int]]
-    late: list
+    late: list[Fiche]
     due_soon: list
     by_pilot: list[tuple[str, list[tuple[str, str, int]], int]]
     last_copil: Meeting | None
     next_copil: Meeting | None
-    changes: list[tuple[JournalEntry, Action]]
+    changes: list[FicheChanges]
     change_counts: dict[str, int]
     decisions_to_take: list
     charts: dict = field(default_factory=dict)
 
 
-def plan_actions(plan: Plan, today: datetime.date | None = None):
-    """The fiches of a plan with what every report shows of them. A fixed number of queries."""
-    return (
-        Action.objects.filter(plan=plan)
-        .for_listing()
-        .select_related("axis")
-        .prefetch_related(
-            "calendar_entries",
-            Prefetch(
-                "steps",
-                queryset=Step.objects.filter(parent=None).select_related("commune"),
-                to_attr="top_steps",
-            ),
-            Prefetch("top_steps__children", queryset=Step.objects.select_related("commune")),
-            Prefetch("partners", queryset=ActionPartner.objects.select_related("organisation")),
-            Prefetch("indicators", queryset=Indicator.objects.prefetch_related("values")),
-            Prefetch("notes", queryset=Note.objects.order_by("-date", "-pk")),
-        )
-    )
-
-
-def plan_overview(plan: Plan, *, today: datetime.date | None = None) -> PlanOverview:
-    today = today or timezone.localdate()
-    actions = list(plan_actions(plan))
+def plan_overview(
+    plan: Plan,
+    *,
+    today: datetime.date | None = None,
+    moment: datetime.datetime | None = None,
+    full: bool = False,
+) -> PlanOverview:
+    """The plan's figures now, or as they stood at `moment` (read from the history): what the
+    dashboard shows, and what the dossier and the bilan print (`full` adds each fiche's content).
+    A fixed number of queries."""
+    if moment is not None:
+        today = timezone.localtime(moment).date()
+        fiches = fiches_at(plan, moment)
+    else:
+        today = today or timezone.localdate()
+        fiches = fiches_now(plan, today=today, full=full)
     by_axis: dict[int, list] = {}
-    for action in actions:
-        by_axis.setdefault(action.axis_id, []).append(action)
+    for fiche in fiches:
+        by_axis.setdefault(fiche.axis_id, []).append(fiche)
     axes = [
         AxisSummary(
             axis=axis,
             actions=by_axis.get(axis.pk, []),
             progress=average_progress(by_axis.get(axis.pk, [])),
             statuses=status_counts(by_axis.get(axis.pk, [])),
-            late=sum(a.is_late for a in by_axis.get(axis.pk, [])),
+            late=sum(f.is_late for f in by_axis.get(axis.pk, [])),
         )
         for axis in plan.axes.all()
     ]
     pilots: dict[str, list] = {}
-    for action in actions:
-        names = [org.label for org in action.pilots.all()] or ["Pilote non désigné"]
-        for name in names:
-            pilots.setdefault(name, []).append(action)
+    for fiche in fiches:
+        for name in fiche.pilots or ["Pilote non désigné"]:
+            pilots.setdefault(name, []).append(fiche)
     by_pilot = sorted(
         ((name, status_counts(group), len(group)) for name, group in pilots.items()),
         key=lambda row: (-row[2], row[0]),
     )
     horizon = today + datetime.timedelta(days=DUE_SOON_DAYS)
     due_soon = [
-        (action, entry)
-        for action in actions
-        if action.status not in (Status.DONE, Status.ABANDONED)
-        for entry in action.calendar_entries.all()
+        (fiche, entry)
+        for fiche in fiches
+        if fiche.status not in (Status.DONE, Status.ABANDONED)
+        for entry in fiche.calendar
         if entry.end and today <= entry.end <= horizon
     ]
     last_copil = Meeting.objects.last_copil(plan, today)
-    since = (
-        timezone.make_aware(datetime.datetime.combine(last_copil.date, datetime.time.min))
-        if last_copil
-        else None
-    )
-    by_pk = {a.pk: a for a in actions}
-    entries = journal(by_pk, since=since)
-    changes = [(entry, by_pk[entry.action_id]) for entry in entries]
-    decisions = list(Decision.objects.of_plan(plan).still_open())
+    changes: list[FicheChanges] = []
+    decisions: list = []
+    if moment is None:
+        decisions = list(Decision.objects.of_plan(plan).select_related("meeting").prefetch_related("actions"))
+        if last_copil:
+            since = timezone.make_aware(datetime.datetime.combine(last_copil.date, datetime.time.min))
+            changes = changes_since(plan, fiches, since, decisions)
     overview = PlanOverview(
         plan=plan,
         today=today,
-        actions=actions,
+        actions=fiches,
         axes=axes,
-        progress=average_progress(actions),
-        statuses=status_counts(actions),
-        late=[a for a in actions if a.is_late],
+        progress=average_progress(fiches),
+        statuses=status_counts(fiches),
+        late=[f for f in fiches if f.is_late],
         due_soon=sorted(due_soon, key=lambda pair: pair[1].end),
         by_pilot=by_pilot,
         last_copil=last_copil,
         next_copil=Meeting.objects.next_copil(plan, today),
         changes=changes,
-        change_counts=Counter(entry.change for entry in entries),
-        decisions_to_take=decisions,
+        change_counts={
+            "status": sum(c.status_changed for c in changes),
+            "step_done": sum(len(c.steps_done) for c in changes),
+            "note_added": sum(len(c.notes) for c in changes),
+            "decision": sum(len(c.decisions) for c in changes),
+        },
+        decisions_to_take=sorted((d for d in decisions if d.is_open), key=lambda d: (d.meeting.date, d.pk)),
     )
     overview.charts = {
         "status_by_axis": charts.stacked_bars(
-            [(f"{plan.level_label} {s.axis.number}", s.statuses) for s in axes],
+            [(f"{plan.level_label} {s.axis.number} : {s.axis.title}", s.statuses) for s in axes],
             title="Statut des fiches par axe",
         ),
         "progress_by_axis": charts.progress_bars(
-            [(f"{plan.level_label} {s.axis.number}", s.progress) for s in axes],
+            [(f"{plan.level_label} {s.axis.number} : {s.axis.title}", s.progress) for s in axes],
             title="Avancement moyen par axe",
         ),
-        "timeline": charts.timeline(plan, actions, today),
+        "timeline": charts.timeline(plan, fiches, today),
     }
     return overview
 
@@ -213,25 +207,3 @@ def plans_side_by_side(plans) -> list[PlanLine]:
         )
         for plan in plans
     ]
-
-
-@dataclass
-class FicheYear:
-    action: Action
-    achievements: list
-    difficulties: list
-    outlook: list
-    follow_up: list
-
-
-def notes_of_year(action: Action, year: int) -> FicheYear:
-    """A fiche's notes of one year, sorted into the bilan's headings (from prefetched notes)."""
-    notes = [n for n in action.notes.all() if n.date.year == year]
-    by_kind = {kind: [n for n in notes if n.kind == kind] for kind in NoteKind.values}
-    return FicheYear(
-        action,
-        by_kind[NoteKind.ACHIEVEMENT],
-        by_kind[NoteKind.DIFFICULTY],
-        by_kind[NoteKind.OUTLOOK],
-        by_kind[NoteKind.FOLLOW_UP],
-    )

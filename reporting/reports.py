@@ -1,22 +1,25 @@
 """The three reports: dossier COPIL, bilan annuel pour la CAF, fiche-action.
 
-Each is built from reporting.overview, the same named queries as the dashboard.
+Each builds its context as plain data from reporting.overview and reporting.snapshot, the same
+named queries as the dashboard; the bilan of a year reads the plan as it stood on 31 December.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import F, Func, IntegerField, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
-from actions.models import Action, ActionPartner, CalendarEntry, Condition, IndicatorValue, Note, Step
-from axes.models import Plan
-from reporting.models import GeneratedReport, Meeting, ReportStatus
-from reporting.overview import notes_of_year, plan_actions, plan_overview
+from actions.state import plan_state
+from axes.models import Finding, Plan
+from reporting.models import Decision, Meeting
+from reporting.overview import plan_overview
 from reporting.pdf import render_pdf
+from reporting.snapshot import end_of_year, fiches_now, new_notes
 
 KINDS = {
     "copil": "Dossier COPIL",
@@ -45,9 +48,93 @@ def bilan_year(plan: Plan, year: int | None) -> int:
     return year
 
 
-def _notes_since(action, since):
-    notes = list(action.notes.all())
-    return [n for n in notes if n.date >= since] if since else notes
+def _since(meeting: Meeting | None) -> datetime.datetime | None:
+    if meeting is None:
+        return None
+    return timezone.make_aware(datetime.datetime.combine(meeting.date, datetime.time.min))
+
+
+NOTE_HEADINGS = [
+    ("achievement", "Réalisations"),
+    ("difficulty", "Difficultés"),
+    ("outlook", "Perspectives"),
+    ("follow_up", "Autres notes de suivi"),
+]
+
+
+def _fiche_context(plan: Plan, number: int | None, today: datetime.date) -> dict:
+    fiche = next(iter(fiches_now(plan, today=today, numbers=[number]) if number else []), None)
+    if fiche is None:
+        raise ReportError(f"Le plan « {plan.slug} » n'a pas de fiche-action n° {number}.")
+    last = Meeting.objects.last_copil(plan, today)
+    since = _since(last)
+    return {
+        "plan": plan,
+        "fiche": fiche,
+        "notes": new_notes(plan, since).get(fiche.pk, []) if since else list(fiche.notes),
+        "since": last.date if last else None,
+        "title": f"Action {fiche.number}",
+        "subtitle": fiche.title,
+        "today": today,
+    }
+
+
+def _copil_context(plan: Plan, today: datetime.date) -> dict:
+    o = plan_overview(plan, today=today, full=True)
+    since = o.last_copil.date if o.last_copil else None
+    written = {change.fiche.pk: change.notes for change in o.changes}
+    sections = [
+        (
+            summary,
+            [(fiche, written.get(fiche.pk, []) if since else list(fiche.notes)) for fiche in summary.actions],
+        )
+        for summary in o.axes
+    ]
+    next_copil = o.next_copil
+    return {
+        "plan": plan,
+        "o": o,
+        "sections": sections,
+        "since": since,
+        "title": KINDS["copil"],
+        "subtitle": f"COPIL du {next_copil.date:%d/%m/%Y}" if next_copil else f"État au {today:%d/%m/%Y}",
+        "today": today,
+    }
+
+
+def _bilan_context(plan: Plan, year: int, today: datetime.date) -> dict:
+    moment = min(end_of_year(year), timezone.now())
+    o = plan_overview(plan, moment=moment)
+    meetings = list(
+        plan.meetings.filter(date__year=year).order_by("date", "pk").prefetch_related("decisions__actions")
+    )
+    decisions_of: dict[int, list] = {}
+    for meeting in meetings:
+        for decision in meeting.decisions.all():
+            for action in decision.actions.all():
+                decisions_of.setdefault(action.pk, []).append((meeting, decision))
+    sections = []
+    for summary in o.axes:
+        fiches = []
+        for fiche in summary.actions:
+            notes = fiche.notes_of_year(year)
+            headings = [
+                (label, [n for n in notes if n.kind == kind])
+                for kind, label in NOTE_HEADINGS
+                if any(n.kind == kind for n in notes)
+            ]
+            fiches.append((fiche, headings, decisions_of.get(fiche.pk, [])))
+        sections.append((summary, fiches))
+    return {
+        "plan": plan,
+        "o": o,
+        "sections": sections,
+        "meetings": meetings,
+        "year": year,
+        "title": f"{KINDS['bilan']} {year}",
+        "subtitle": f"État au {timezone.localtime(moment):%d/%m/%Y}",
+        "today": today,
+    }
 
 
 def report_context(
@@ -55,59 +142,11 @@ def report_context(
 ) -> tuple[str, dict]:
     today = timezone.localdate()
     if kind == "fiche":
-        action = plan_actions(plan).filter(number=number).first() if number else None
-        if action is None:
-            raise ReportError(f"Le plan « {plan.slug} » n'a pas de fiche-action n° {number}.")
-        last = Meeting.objects.last_copil(plan, today)
-        since = last.date if last else None
-        return "reporting/pdf/fiche.html", {
-            "plan": plan,
-            "action": action,
-            "notes": _notes_since(action, since),
-            "since": since,
-            "title": f"Action {action.number}",
-            "subtitle": action.title,
-            "today": today,
-        }
-    overview = plan_overview(plan, today=today)
+        return "reporting/pdf/fiche.html", _fiche_context(plan, number, today)
     if kind == "copil":
-        since = overview.last_copil.date if overview.last_copil else None
-        for action in overview.actions:
-            action.notes_since = _notes_since(action, since)
-        next_copil = overview.next_copil
-        subtitle = f"COPIL du {next_copil.date:%d/%m/%Y}" if next_copil else f"État au {today:%d/%m/%Y}"
-        return "reporting/pdf/copil.html", {
-            "plan": plan,
-            "o": overview,
-            "since": since,
-            "title": KINDS["copil"],
-            "subtitle": subtitle,
-            "today": today,
-        }
+        return "reporting/pdf/copil.html", _copil_context(plan, today)
     if kind == "bilan":
-        year = year or today.year
-        if not plan.start_year <= year <= plan.end_year:
-            raise ReportError(
-                f"L'année {year} est hors de la période du plan ({plan.start_year}-{plan.end_year})."
-            )
-        for action in overview.actions:
-            notes = notes_of_year(action, year)
-            action.year = {
-                "headings": [
-                    ("Réalisations", notes.achievements),
-                    ("Difficultés", notes.difficulties),
-                    ("Perspectives", notes.outlook),
-                    ("Autres notes de suivi", notes.follow_up),
-                ]
-            }
-        return "reporting/pdf/bilan.html", {
-            "plan": plan,
-            "o": overview,
-            "year": year,
-            "title": f"{KINDS['bilan']} {year}",
-            "subtitle": "Bilan de la Convention territoriale globale",
-            "today": today,
-        }
+        return "reporting/pdf/bilan.html", _bilan_context(plan, bilan_year(plan, year), today)
     raise ReportError(f"Rapport inconnu : « {kind} ». Rapports possibles : {', '.join(KINDS)}.")
 
 
@@ -123,45 +162,42 @@ def build_report(kind: str, plan: Plan, *, year: int | None = None, number: int 
     )
 
 
+def _max(queryset, field: str, function: str = "MAX") -> Subquery:
+    return Subquery(
+        queryset.order_by().annotate(value=Func(F(field), function=function)).values("value")[:1],
+        output_field=IntegerField(),
+    )
+
+
 def fingerprint(plan: Plan) -> str:
-    """What the plan looks like now, for the reports' cache: the last recorded change of its
-    fiches and their contents, its meetings and indicators, and today's date (lateness and the
-    edition date depend on it). Eight small aggregate queries."""
-    marks = [timezone.localdate().isoformat()]
-    marks.append(str(Action.history.filter(plan_id=plan.pk).aggregate(m=Max("history_id"))["m"]))
-    for model in (Step, CalendarEntry, ActionPartner, Condition, Note):
-        marks.append(str(model.history.filter(action__plan=plan).aggregate(m=Max("history_id"))["m"]))
-    marks.append(str(plan.meetings.aggregate(n=Count("decisions"), m=Max("decisions__pk"), k=Max("pk"))))
-    marks.append(
-        str(IndicatorValue.objects.filter(indicator__action__plan=plan).aggregate(n=Count("pk"), m=Max("pk")))
+    """Everything a report reads, in one short key: the plan's fiches and all they hold
+    (actions.state.plan_state), its meetings and decisions and the fiches they name, the text of
+    the plan, its axes and diagnosis, and today's date (lateness and the edition date depend on
+    it). A generated report is reused only while this key is the same. Four queries."""
+    decisions = Decision.history.filter(meeting_id__in=Meeting.history.filter(plan_id=plan.pk).values("id"))
+    links = Decision.actions.through.objects.filter(decision__meeting__plan_id=plan.pk)
+    marks = (
+        Plan.objects.filter(pk=plan.pk)
+        .annotate(
+            meetings_mark=_max(Meeting.history.filter(plan_id=plan.pk), "history_id"),
+            decisions_mark=_max(decisions, "history_id"),
+            links_n=_max(links, "pk", "COUNT"),
+            links_max=_max(links, "pk"),
+        )
+        .values_list(
+            "title",
+            "territory",
+            "start_year",
+            "end_year",
+            "level_label",
+            "meetings_mark",
+            "decisions_mark",
+            "links_n",
+            "links_max",
+        )
+        .get()
     )
-    return "|".join(marks)[:200]
-
-
-# Made in the background: a dossier can take seconds. A fiche alone is made in the request.
-BACKGROUND_KINDS = ["copil", "bilan"]
-
-
-@transaction.atomic
-def request_report(plan: Plan, kind: str, *, year: int | None = None, user=None):
-    """The report as the plan is now: the one already made if nothing changed since, else a new
-    one queued for the worker. Returns (report, queued)."""
-    from reporting.tasks import generate_report  # the task module imports this one
-
-    if kind not in BACKGROUND_KINDS:
-        raise ReportError(f"Rapport inconnu : « {kind} ».")
-    year = bilan_year(plan, year) if kind == "bilan" else None
-    key = fingerprint(plan)
-    cached = (
-        GeneratedReport.objects.filter(plan=plan, kind=kind, year=year, fingerprint=key)
-        .exclude(status=ReportStatus.FAILED)
-        .defer("pdf")
-        .first()
-    )
-    if cached:
-        return cached, False
-    report = GeneratedReport.objects.create(
-        plan=plan, kind=kind, year=year, fingerprint=key, requested_by=user
-    )
-    generate_report.enqueue(report.pk)
-    return report, True
+    text = list(plan.axes.values_list("number", "title", "theme"))
+    text += list(Finding.objects.filter(axis__plan=plan).values_list("axis_id", "kind", "position", "text"))
+    key = repr((timezone.localdate().isoformat(), plan_state(plan), marks, text))
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -1,11 +1,40 @@
-"""Background generation of the long reports (a full dossier COPIL takes seconds)."""
+"""Background generation of the long reports (a full dossier COPIL takes seconds): queued here,
+made by the worker (`manage.py db_worker`), reused while the plan has not changed."""
 
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from axes.models import Plan
 from reporting.models import GeneratedReport, ReportStatus
 from reporting.pdf import render_pdf
-from reporting.reports import filename, report_context
+from reporting.reports import ReportError, bilan_year, filename, fingerprint, report_context
+
+# Made in the background: a dossier can take seconds. A fiche alone is made in the request.
+BACKGROUND_KINDS = ["copil", "bilan"]
+
+
+@transaction.atomic
+def request_report(plan: Plan, kind: str, *, year: int | None = None, user=None):
+    """The report as the plan is now: the one already made if nothing it shows changed since,
+    else a new one queued for the worker. Returns (report, queued)."""
+    if kind not in BACKGROUND_KINDS:
+        raise ReportError(f"Rapport inconnu : « {kind} ».")
+    year = bilan_year(plan, year) if kind == "bilan" else None
+    key = fingerprint(plan)
+    cached = (
+        GeneratedReport.objects.filter(plan=plan, kind=kind, year=year, fingerprint=key)
+        .exclude(status=ReportStatus.FAILED)
+        .defer("pdf")
+        .first()
+    )
+    if cached:
+        return cached, False
+    report = GeneratedReport.objects.create(
+        plan=plan, kind=kind, year=year, fingerprint=key, requested_by=user
+    )
+    generate_report.enqueue(report.pk)
+    return report, True
 
 
 @task()

@@ -15,7 +15,8 @@ from reporting import exports, ics
 from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm
 from reporting.models import CalendarFeedToken, Decision, ReportStatus
 from reporting.overview import commune_overview, plan_overview, plans_side_by_side
-from reporting.reports import ReportError, build_report, request_report
+from reporting.reports import ReportError, build_report
+from reporting.tasks import request_report
 
 
 @require_GET
