@@ -13,6 +13,7 @@ import datetime
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -174,6 +175,30 @@ class PlanFormatError(Exception):
 
 
 # ---------------------------------------------------------------------------
+# Extensions: parts of the document that apps above this one own (reporting's meetings and
+# decisions). Apps import downwards only, so they register here from their AppConfig.ready().
+
+
+@dataclass(frozen=True)
+class Extension:
+    """An optional top-level part of a ctg-plan/1 document, documented in the README."""
+
+    key: str  # its name in the document, e.g. "meetings"
+    schema: dict[str, Any]  # JSON schema of its value
+    export: Callable[[Plan], Any]  # the plan's part; empty (falsy) when it has none: left out
+    errors: Callable[[dict[str, Any]], list[str]]  # what the schema cannot say, in French
+    changes: Callable[[Plan | None, Any], list[str]]  # what importing it would do ([]: nothing)
+    apply: Callable[..., list[str]]  # apply(plan, value, *, by, reason) -> what it did
+
+
+EXTENSIONS: dict[str, Extension] = {}
+
+
+def register(extension: Extension) -> None:
+    EXTENSIONS[extension.key] = extension
+
+
+# ---------------------------------------------------------------------------
 # Export
 
 
@@ -282,7 +307,7 @@ def export_plan(plan: Plan) -> dict[str, Any]:
     for action in actions:
         by_axis.setdefault(action.axis_id, []).append(action)
 
-    return {
+    document = {
         "format": FORMAT,
         "exported_at": timezone.now().isoformat(timespec="seconds"),
         "plan": {
@@ -312,6 +337,11 @@ def export_plan(plan: Plan) -> dict[str, Any]:
             for axis in axes
         ],
     }
+    for extension in EXTENSIONS.values():
+        value = extension.export(plan)
+        if value:
+            document[extension.key] = value
+    return document
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -470,9 +500,22 @@ def validate(data: Any) -> list[str]:
             message = f"{_path(error.absolute_path)} : {_french(error)}"
             if message not in errors:
                 errors.append(message)
+    for key, extension in EXTENSIONS.items():
+        if isinstance(data, dict) and key in data:
+            validator = Draft202012Validator(
+                extension.schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+            for error in sorted(
+                validator.iter_errors(data[key]), key=lambda e: list(map(str, e.absolute_path))
+            ):
+                errors.append(f"{_path([key, *error.absolute_path])} : {_french(error)}")
     if errors:
         return errors
-    return _semantic_errors(data) or _database_errors(data)
+    semantic = _semantic_errors(data)
+    for key, extension in EXTENSIONS.items():
+        if key in data:
+            semantic += extension.errors(data)
+    return semantic or _database_errors(data)
 
 
 def load(text: str | bytes) -> dict[str, Any]:
@@ -510,6 +553,7 @@ class ImportReport:
     restored_actions: list[int] = field(default_factory=list)
     new_organisations: list[str] = field(default_factory=list)
     unchanged: int = 0
+    extra: list[str] = field(default_factory=list)  # what the extensions (meetings…) did
 
     def summary(self) -> str:
         verb = "créé" if self.created else "mis à jour"
@@ -525,6 +569,8 @@ class ImportReport:
             text += " Fiches restaurées : " + ", ".join(map(str, self.restored_actions)) + "."
         if self.new_organisations:
             text += f" {len(self.new_organisations)} organisation(s) ajoutée(s)."
+        for line in self.extra:
+            text += f" {line}"
         return text
 
 
@@ -895,10 +941,13 @@ class Preview:
     archived: list[int]  # in force today, absent from the file: archived, not deleted
     restored: list[int] = field(default_factory=list)  # archived today, back in the file
     kept_notes: int = 0  # notes of the file's fiches that the file lacks: kept
+    extra: list[str] = field(default_factory=list)  # what the extensions (meetings…) would do
 
     @property
     def nothing_to_do(self) -> bool:
-        return self.plan_exists and not (self.new or self.changed or self.archived or self.restored)
+        return self.plan_exists and not (
+            self.new or self.changed or self.archived or self.restored or self.extra
+        )
 
 
 def _existing(plan: Plan | None):
@@ -948,6 +997,12 @@ def preview(data: dict[str, Any]) -> Preview:
         archived=archived,
         restored=sorted(restored),
         kept_notes=kept_notes,
+        extra=[
+            line
+            for key, extension in EXTENSIONS.items()
+            if key in data
+            for line in extension.changes(plan, data[key])
+        ],
     )
 
 
@@ -1055,5 +1110,8 @@ def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -
     plan.axes.exclude(number__in=kept_axes).exclude(
         pk__in=Action.all_objects.filter(plan=plan).values("axis")
     ).delete()
+    for key, extension in EXTENSIONS.items():
+        if key in data:
+            report.extra += extension.apply(plan, data[key], by=by, reason=writer.reason)
     report.axes, report.actions = len(kept_axes), len(kept_actions)
     return report
