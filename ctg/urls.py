@@ -2,9 +2,19 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from ctg.health import health
+from partners.signin import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+
+# Both sign-in pages count failures and lock (partners.signin).
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
 # Sign-in and password pages: the only ones open without an account (LoginRequiredMiddleware).
 accounts = [
-    path("connexion/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "connexion/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("compte/mot-de-passe/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
@@ -31,6 +41,7 @@ accounts = [
 ]
 
 urlpatterns = [
+    path("sante/", health, name="health"),
     path("admin/", admin.site.urls),
     *accounts,
     path("", include("axes.urls")),

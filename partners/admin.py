@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from partners.models import Membership, Organisation
+from partners.models import Membership, Organisation, SignInThrottle
 
 
 @admin.register(Organisation)
@@ -18,3 +18,21 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "organisation__name"]
     autocomplete_fields = ["organisation"]
     raw_id_fields = ["user"]
+
+
+@admin.register(SignInThrottle)
+class SignInThrottleAdmin(admin.ModelAdmin):
+    """Locked accounts and addresses; the action (or deleting the row) unlocks them."""
+
+    list_display = ["key", "failures", "window_start", "locked_until"]
+    search_fields = ["key"]
+    readonly_fields = ["key", "failures", "window_start", "locked_until"]
+    actions = ["unlock"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Débloquer les comptes et adresses sélectionnés")
+    def unlock(self, request, queryset):
+        count = queryset.delete()[0]
+        self.message_user(request, f"{count} blocage(s) levé(s) : la connexion est de nouveau possible.")

@@ -98,3 +98,66 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.organisation}"
+
+
+class SignInThrottleQuerySet(models.QuerySet):
+    def locked(self, keys: list[str]):
+        """The locks in force on any of these keys (an account, an address)."""
+        from django.utils import timezone
+
+        return self.filter(key__in=keys, locked_until__gt=timezone.now())
+
+    def record_failure(self, key: str, *, limit: int) -> "SignInThrottle":
+        """Count one failed sign-in against `key`, locking it at the `limit`-th failure within
+        SIGNIN_LOCKOUT_MINUTES. The row is locked while counted: gunicorn workers share it."""
+        from datetime import timedelta
+
+        from django.db import transaction
+        from django.utils import timezone
+
+        now = timezone.now()
+        window = timedelta(minutes=settings.SIGNIN_LOCKOUT_MINUTES)
+        with transaction.atomic():
+            row, _ = self.select_for_update().get_or_create(key=key, defaults={"window_start": now})
+            if row.window_start <= now - window:
+                row.failures, row.window_start = 0, now
+            row.failures += 1
+            if row.failures >= limit:
+                row.locked_until = now + window
+            row.save()
+        return row
+
+    def unlock(self, keys: list[str]) -> int:
+        return self.filter(key__in=keys).delete()[0]
+
+
+class SignInThrottle(models.Model):
+    """Failed sign-ins counted per account (`user:<username>`) and per address (`ip:<address>`).
+
+    In the database rather than a cache: every gunicorn worker and web node must see the same
+    count, and one row per key keeps the table small whatever an attacker sends.
+    """
+
+    key = models.CharField("clé", max_length=200, unique=True)
+    failures = models.PositiveIntegerField("échecs", default=0)
+    window_start = models.DateTimeField("premier échec compté le")
+    locked_until = models.DateTimeField("bloqué jusqu'au", null=True, blank=True)
+
+    objects = SignInThrottleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "blocage de connexion"
+        verbose_name_plural = "blocages de connexion"
+        ordering = ["-locked_until", "key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @staticmethod
+    def user_key(username: str) -> str:
+        # Lower-cased: "Alice" and "alice" are the same target for someone guessing.
+        return f"user:{username.strip().lower()}"
+
+    @staticmethod
+    def ip_key(address: str) -> str:
+        return f"ip:{address}"

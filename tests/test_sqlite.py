@@ -1,0 +1,86 @@
+"""The run command's SQLite under concurrent writes: WAL, a busy timeout and immediate
+transactions, so nobody is ever answered "database is locked"; a racing save of the same
+version of a fiche gets the stale-version refusal instead.
+
+Runs in a subprocess on a file database: the test database is in memory (or PostgreSQL)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RACE = """
+import json, threading
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import OperationalError, connection, transaction
+
+call_command("migrate", verbosity=0)
+from actions.models import Action, StaleVersion, Status
+from tests.factories import ActionFactory, NoteFactory, UserFactory
+
+shared = ActionFactory()
+own = [ActionFactory(axis=shared.axis) for _ in range(10)]
+users = [UserFactory() for _ in range(20)]
+barrier, outcomes = threading.Barrier(20), []
+connection.close()
+
+
+def same_fiche(user):
+    # Everyone saves the version they saw: one wins, the others are refused.
+    try:
+        barrier.wait(timeout=30)
+        with transaction.atomic():
+            action = Action.locked(shared.pk, version=shared.version)
+            action.save_edit(by=user, status=Status.IN_PROGRESS)
+        outcomes.append("saved")
+    except StaleVersion:
+        outcomes.append("refused")
+    except OperationalError as error:
+        outcomes.append(f"error: {error}")
+    finally:
+        connection.close()
+
+
+def own_fiche(user, action):
+    # Everyone writes a different fiche and a note: all are saved.
+    try:
+        barrier.wait(timeout=30)
+        with transaction.atomic():
+            fresh = Action.locked(action.pk, version=action.version)
+            fresh.save_edit(by=user, status=Status.ON_HOLD)
+            NoteFactory(action=fresh)
+        outcomes.append("own saved")
+    except OperationalError as error:
+        outcomes.append(f"error: {error}")
+    finally:
+        connection.close()
+
+
+threads = [threading.Thread(target=same_fiche, args=(user,)) for user in users[:10]]
+threads += [threading.Thread(target=own_fiche, args=(user, action)) for user, action in zip(users[10:], own)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(timeout=60)
+done = Action.objects.filter(status=Status.ON_HOLD).count()
+version = Action.objects.get(pk=shared.pk).version
+print(json.dumps({"outcomes": sorted(outcomes), "done": done, "version": version}))
+"""
+
+
+def test_racing_saves_on_sqlite_never_meet_a_locked_database(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", DJANGO_SETTINGS_MODULE="ctg.settings")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", RACE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not [o for o in report["outcomes"] if o.startswith("error")], report
+    assert report["outcomes"] == ["own saved"] * 10 + ["refused"] * 9 + ["saved"]
+    assert report["done"] == 10 and report["version"] == 2
