@@ -1,8 +1,12 @@
+import unicodedata
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
 from django.db.models import Q
 
 from axes.models import Role
+from axes.services import awaits_first_sign_in
 from partners.models import Organisation, OrganisationKind
 
 
@@ -47,20 +51,10 @@ class InviteForm(forms.Form):
         self.fields["organisation"].queryset = invitable_organisations(plan, is_superuser=is_superuser)
 
     def clean_email(self):
+        # Says nothing about accounts elsewhere on the installation: only whether the person is
+        # already on this plan, which the members list shows anyway.
         email = self.cleaned_data["email"].strip().lower()
-        User = get_user_model()
-        users = User.objects.filter(email__iexact=email)
-        if not users.exists() and User.objects.filter(username__iexact=email).exists():
-            raise forms.ValidationError(
-                "Un compte porte déjà cet identifiant avec une autre adresse : "
-                "corrigez-le dans l'administration."
-            )
-        if users.count() > 1:
-            raise forms.ValidationError(
-                "Plusieurs comptes portent cette adresse : corrigez-les dans l'administration."
-            )
-        existing = users.first()
-        if existing and self.plan.roles.filter(user=existing).exists():
+        if self.plan.roles.filter(user__email__iexact=email).exists():
             raise forms.ValidationError(
                 "Cette personne a déjà un rôle sur ce plan : modifiez-le dans la liste."
             )
@@ -79,3 +73,25 @@ class RoleForm(forms.Form):
     def __init__(self, *args, can_grant_admin: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = role_choices(can_grant_admin=can_grant_admin)
+
+
+def _same_address(a: str, b: str) -> bool:
+    # As Django's PasswordResetForm compares them (Unicode-aware, case-insensitive).
+    return unicodedata.normalize("NFKC", a).casefold() == unicodedata.normalize("NFKC", b).casefold()
+
+
+class InvitedPasswordResetForm(PasswordResetForm):
+    """ "Mot de passe oublié" for invited people too: Django's form skips accounts without a
+    usable password, which is what an invited person has until they choose one (their link may
+    have expired). Accounts whose password was made unusable after they signed in stay skipped."""
+
+    def get_users(self, email):
+        User = get_user_model()
+        field = User.get_email_field_name()
+        users = User._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
+        return (
+            user
+            for user in users
+            if _same_address(email, getattr(user, field))
+            and (user.has_usable_password() or awaits_first_sign_in(user))
+        )

@@ -8,4 +8,9 @@ urlpatterns = [
     path("plans/<slug:slug>/membres/", views.plan_members, name="plan_members"),
     path("plans/<slug:slug>/membres/<int:pk>/role/", views.plan_member_role, name="plan_member_role"),
     path("plans/<slug:slug>/membres/<int:pk>/retirer/", views.plan_member_remove, name="plan_member_remove"),
+    path(
+        "plans/<slug:slug>/membres/<int:pk>/renvoyer/",
+        views.plan_member_reinvite,
+        name="plan_member_reinvite",
+    ),
 ]

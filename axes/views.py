@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from axes.forms import InviteForm, RoleForm
 from axes.models import Finding, Plan, PlanRole, Role
-from axes.services import invite
+from axes.services import awaits_first_sign_in, invite, link_validity, send_invitation
 
 
 @require_GET
@@ -56,14 +56,14 @@ def plan_members(request: HttpRequest, slug: str) -> HttpResponse:
         is_superuser=request.user.is_superuser,
     )
     if request.method == "POST" and form.is_valid():
-        user, created = invite(
+        user, _ = invite(
             plan,
             **form.cleaned_data,
             by=request.user,
             base_url=f"{request.scheme}://{request.get_host()}",
         )
-        verb = "Compte créé et invitation envoyée" if created else "Rôle ajouté et courriel envoyé"
-        messages.success(request, f"{verb} à {user.email}.")
+        # The same words whether the account existed or not: nothing disclosed about others.
+        messages.success(request, f"Invitation envoyée à {user.email}.")
         return redirect("plan_members", slug=plan.slug)
     roles = plan.roles.select_related("user").prefetch_related("organisations")
     context = {
@@ -77,10 +77,12 @@ def plan_members(request: HttpRequest, slug: str) -> HttpResponse:
                 )
                 if _refusal(request.user, role, can_grant_admin) is None
                 else None,
+                awaits_first_sign_in(role.user),
             )
             for role in roles
         ],
         "can_grant_admin": can_grant_admin,
+        "link_validity": link_validity(),
     }
     return render(request, "axes/plan_members.html", context, status=422 if form.errors else 200)
 
@@ -122,4 +124,17 @@ def plan_member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse
     plan, role, _ = _editable_role(request, slug, pk)
     role.delete()
     messages.success(request, f"{role.user} n'a plus accès au plan.")
+    return redirect("plan_members", slug=plan.slug)
+
+
+@require_POST
+def plan_member_reinvite(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A new invitation link for someone who has not signed in yet (theirs may have expired)."""
+    plan = _managed_plan(request, slug)
+    role = get_object_or_404(plan.roles.select_related("user", "plan"), pk=pk)
+    if not awaits_first_sign_in(role.user):
+        messages.error(request, f"{role.user} a déjà choisi son mot de passe : aucune invitation renvoyée.")
+    else:
+        send_invitation(role, by=request.user, base_url=f"{request.scheme}://{request.get_host()}")
+        messages.success(request, f"Invitation renvoyée à {role.user.email}.")
     return redirect("plan_members", slug=plan.slug)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from axes.forms import InvitedPasswordResetForm
 from ctg.health import health
 from partners.signin import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 
@@ -22,7 +23,11 @@ accounts = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("compte/mot-de-passe-oublie/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "compte/mot-de-passe-oublie/",
+        auth_views.PasswordResetView.as_view(form_class=InvitedPasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "compte/mot-de-passe-oublie/envoye/",
         auth_views.PasswordResetDoneView.as_view(),

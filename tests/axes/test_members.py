@@ -208,11 +208,15 @@ def test_a_coordinator_cannot_tie_people_to_a_caf_nor_to_another_plans_organisat
     assert not get_user_model().objects.filter(email="complice@example.org").exists()
 
 
-def test_an_identifier_already_taken_is_refused_not_a_500(client, val_aigo, coordinator):
+def test_an_identifier_already_taken_gets_the_next_free_one(client, val_aigo, coordinator):
+    """Not an error: that would tell the inviter an account exists elsewhere."""
     UserFactory(username="pris@example.org", email="autre@example.org")
     client.force_login(coordinator)
     response = client.post(members_url(val_aigo), {"email": "pris@example.org", "role": "reader"})
-    assert response.status_code == 422 and "Un compte porte déjà cet identifiant" in response.text
+    assert response.status_code == 302
+    invited = get_user_model().objects.get(email="pris@example.org")
+    assert invited.username == "pris@example.org-2"
+    assert "Votre identifiant : pris@example.org-2" in mail.outbox[0].body
     too_long = "a" * 140 + "@example.org"
     response = client.post(members_url(val_aigo), {"email": too_long, "role": "reader"})
     assert response.status_code == 422
