@@ -48,7 +48,9 @@ SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 # Our own limits and extension fields, checked beside the public schema.
 _TEXT = {"type": "string"}
 _NAME_OR_NULL = {"type": ["string", "null"], "maxLength": 200}
-_AMOUNT = {"type": ["number", "null"], "maximum": 1e12, "minimum": -1e12}
+# What a DecimalField(max_digits=14, decimal_places=2) holds: |x| < 10^12.
+LARGEST_AMOUNT = 999_999_999_999.99
+_AMOUNT = {"type": ["number", "null"], "maximum": LARGEST_AMOUNT, "minimum": -LARGEST_AMOUNT}
 STORAGE_SCHEMA: dict[str, Any] = {
     "$id": "ctg-plan/1/storage",
     "type": "object",
@@ -369,6 +371,66 @@ def _path(parts) -> str:
     return text or "(racine du document)"
 
 
+def _figure(value) -> str:
+    """A number as a French reader writes it: 999 999 999 999,99."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return text.replace(",", "\u202f").replace(".", ",").replace("\u202f", " ")
+
+
+# Deeper than any plan (document, axes, fiche, steps, sub-steps… is about ten levels): a
+# document nested further is hostile, and would exhaust the validator's recursion.
+MAX_DEPTH = 32
+# C0 controls other than tab, line feed and carriage return: PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _hostile_values(data: Any) -> list[str]:
+    """What no schema catches and no database stores: nesting deeper than a plan, control
+    characters, lone surrogates, numbers that are not numbers. Walked without recursion."""
+    errors: list[str] = []
+    stack: list[tuple[Any, tuple, int]] = [(data, (), 0)]
+    while stack and len(errors) < 50:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return [f"{_path(path)} : le document est imbriqué trop profondément pour être un plan"]
+        if isinstance(value, dict):
+            stack.extend((v, (*path, k), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*path, i), depth + 1) for i, v in enumerate(value))
+        elif isinstance(value, str):
+            found = _CONTROL.search(value)
+            if found:
+                errors.append(f"{_path(path)} : caractère de contrôle interdit (U+{ord(found.group()):04X})")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                errors.append(f"{_path(path)} : caractère invalide (moitié isolée d'un caractère Unicode)")
+        elif isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            errors.append(f"{_path(path)} : « {value} » n'est pas un nombre")
+    return sorted(errors)
+
+
+def _organisation_loops(plan: dict[str, Any]) -> list[str]:
+    """Declared organisations whose parents lead back to them."""
+    declared = plan.get("organisations", [])
+    parent_of = {org["name"]: org.get("parent") for org in declared}
+    errors = []
+    for i, org in enumerate(declared):
+        name, seen = org["name"], [org["name"]]
+        parent = parent_of.get(name)
+        if parent == name:
+            errors.append(f"plan.organisations[{i}].parent : « {name} » est son propre parent")
+            continue
+        while parent in parent_of and parent not in seen:
+            seen.append(parent)
+            parent = parent_of[parent]
+        if parent == name:
+            errors.append(f"plan.organisations[{i}].parent : boucle de parents ({' → '.join([*seen, name])})")
+    return errors
+
+
 def _french(error) -> str:
     kind, expected = error.validator, error.validator_value
     if kind == "required":
@@ -389,9 +451,9 @@ def _french(error) -> str:
     if kind == "maxLength":
         return f"texte trop long : {len(error.instance)} caractères pour {expected} au plus"
     if kind == "minimum":
-        return f"doit être au moins {expected} (trouvé : {error.instance})"
+        return f"doit être au moins {_figure(expected)} (trouvé : {_figure(error.instance)})"
     if kind == "maximum":
-        return f"doit être au plus {expected} (trouvé : {error.instance})"
+        return f"doit être au plus {_figure(expected)} (trouvé : {_figure(error.instance)})"
     if kind == "pattern":
         if error.path and error.path[-1] == "slug":
             return "l'identifiant ne peut contenir que des minuscules sans accent, chiffres et tirets"
@@ -494,7 +556,9 @@ def _database_errors(data: dict[str, Any]) -> list[str]:
 
 def validate(data: Any) -> list[str]:
     """Every problem of a document, each naming its place; [] when it can be imported."""
-    errors = []
+    errors = _hostile_values(data)
+    if errors:
+        return errors
     for validator in _VALIDATORS:
         for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
             message = f"{_path(error.absolute_path)} : {_french(error)}"
@@ -511,11 +575,26 @@ def validate(data: Any) -> list[str]:
                 errors.append(f"{_path([key, *error.absolute_path])} : {_french(error)}")
     if errors:
         return errors
-    semantic = _semantic_errors(data)
+    semantic = _semantic_errors(data) + _organisation_loops(data["plan"])
     for key, extension in EXTENSIONS.items():
         if key in data:
             semantic += extension.errors(data)
     return semantic or _database_errors(data)
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    raise _NotANumber(f"le fichier contient « {name} », qui n'est pas un nombre : écrivez un nombre ou null")
+
+
+def _bounded_int(digits: str) -> int:
+    # Python refuses to read integers of more than 4,300 digits, and no figure of a plan has 20.
+    if len(digits.lstrip("-")) > 20:
+        raise _NotANumber(f"le fichier contient un nombre trop grand ({len(digits)} chiffres) pour un plan")
+    return int(digits)
 
 
 def load(text: str | bytes) -> dict[str, Any]:
@@ -526,11 +605,13 @@ def load(text: str | bytes) -> dict[str, Any]:
         except UnicodeDecodeError as exc:
             raise PlanFormatError([f"le fichier n'est pas un texte UTF-8 (octet {exc.start})"]) from exc
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise PlanFormatError(
             [f"le fichier n'est pas du JSON valide : ligne {exc.lineno}, colonne {exc.colno} ({exc.msg})"]
         ) from exc
+    except _NotANumber as exc:
+        raise PlanFormatError([str(exc)]) from exc
     except RecursionError as exc:
         raise PlanFormatError(["le fichier JSON est imbriqué trop profondément pour être un plan"]) from exc
     errors = validate(data)

@@ -393,6 +393,19 @@ def data_from_workbook(content: bytes) -> Parsed:
         ) from exc
 
 
+def _count_rows(workbook) -> None:
+    """Refuse a workbook of more than MAX_ROWS rows, counted while reading: the size a sheet
+    declares (<dimension>) may be missing or false, and reading stops at the first row too many."""
+    seen = 0
+    for sheet in workbook.worksheets:
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()  # read to the real last row, whatever the file declares
+        for _ in sheet.iter_rows(values_only=True):
+            seen += 1
+            if seen > MAX_ROWS:
+                raise SpreadsheetError([f"Trop de lignes : plus de {MAX_ROWS} au total."])
+
+
 def _data_from_workbook(content: bytes) -> Parsed:
     _check_container(content)
     try:
@@ -404,9 +417,7 @@ def _data_from_workbook(content: bytes) -> Parsed:
 
     errors: list[str] = []
     parsed = Parsed(data={"format": "ctg-plan/1", "plan": {}, "axes": []})
-    total_rows = sum(ws.max_row or 0 for ws in workbook.worksheets)
-    if total_rows > MAX_ROWS:
-        raise SpreadsheetError([f"Trop de lignes : {total_rows} pour {MAX_ROWS} au plus."])
+    _count_rows(workbook)
 
     def cell_name(sheet, row, column):
         return f"feuille « {sheet} », ligne {row}, colonne {column}"

@@ -71,6 +71,12 @@ class Organisation(models.Model):
         """The short name where there is one: what people write in a fiche."""
         return self.short_name or self.name
 
+    @property
+    def url_key(self) -> str:
+        """How a commune's pages are addressed: its INSEE code, or "c<id>" when it has none
+        (the open format allows a commune without one)."""
+        return self.insee or f"c{self.pk}"
+
 
 class Membership(models.Model):
     """A user belongs to an organisation: a commune's référent, a CAF agent, the CCVA's coordinator."""

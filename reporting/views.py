@@ -35,15 +35,22 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def commune_dashboard(request: HttpRequest, slug: str, insee: str) -> HttpResponse:
     plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
-    commune = get_object_or_404(plan.communes, insee=insee)
+    commune = _commune(plan, insee)
     context = {
         "plan": plan,
         "c": commune_overview(plan, commune),
         "calendar_feed": calendar_feed_link(
-            request, "commune_calendar_feed", slug=plan.slug, insee=commune.insee
+            request, "commune_calendar_feed", slug=plan.slug, insee=commune.url_key
         ),
     }
     return render(request, "reporting/commune.html", context)
+
+
+def _commune(plan: Plan, key: str):
+    """One of the plan's communes by its INSEE code, or by "c<id>" when it has none."""
+    if key.startswith("c") and key[1:].isdigit():
+        return get_object_or_404(plan.communes, pk=int(key[1:]), insee="")
+    return get_object_or_404(plan.communes, insee=key)
 
 
 @require_GET
@@ -349,11 +356,11 @@ def commune_calendar_feed(request: HttpRequest, slug: str, insee: str, token: st
     """What concerns one commune: the fiches it pilots, partners or has steps in; the meetings."""
     user = _feed_owner(token)
     plan = get_object_or_404(Plan.objects.visible_to(user), slug=slug)
-    commune = get_object_or_404(plan.communes, insee=insee)
+    commune = _commune(plan, insee)
     actions = Action.objects.visible_to(user).filter(plan=plan).concerning(commune)
     events = ics.plan_events(plan, actions, request.build_absolute_uri)
     name = f"CTG {plan.territory} — {commune.name}"
-    return _ics_response(ics.calendar(name, events), f"ctg-{plan.slug}-{commune.insee}")
+    return _ics_response(ics.calendar(name, events), f"ctg-{plan.slug}-{commune.url_key}")
 
 
 @require_POST

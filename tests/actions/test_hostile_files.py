@@ -1,0 +1,158 @@
+"""Hostile plan files: each refused with the French list of errors and nothing written, never a 500
+nor a traceback. Run on PostgreSQL by the suite, and on SQLite by scripts/test too."""
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import Workbook
+
+from actions import plan_format, spreadsheet
+from axes.models import Plan
+from partners.models import Organisation
+from tests.factories import ActionFactory, AxisFactory, PlanFactory
+
+
+def small_plan_data() -> dict:
+    plan = PlanFactory(slug="coteaux")
+    ActionFactory(plan=plan, axis=AxisFactory(plan=plan, number=1), number=1)
+    data = plan_format.export_plan(plan)
+    plan.delete()
+    return data
+
+
+def refused(data) -> list[str]:
+    """Import a document as the command would read it; return the French errors."""
+    text = data if isinstance(data, str | bytes) else json.dumps(data, ensure_ascii=False)
+    with pytest.raises(plan_format.PlanFormatError) as exc:
+        plan_format.import_plan(plan_format.load(text))
+    assert not Plan.objects.filter(slug="coteaux").exists()
+    return exc.value.errors
+
+
+def fiche(data):
+    return data["axes"][0]["actions"][0]
+
+
+def test_steps_nested_450_deep(db):
+    data = small_plan_data()
+    step = {"text": "racine", "children": []}
+    fiche(data)["steps"] = [step]
+    for depth in range(450):
+        child = {"text": f"niveau {depth}", "children": []}
+        step["children"].append(child)
+        step = child
+    errors = refused(data)
+    assert any("imbriqué trop profondément" in e or "un niveau de sous-étapes" in e for e in errors), errors
+
+
+def test_an_integer_of_thousands_of_digits(db):
+    data = small_plan_data()
+    text = json.dumps(data).replace('"progress": 0', '"progress": ' + "9" * 5000)
+    errors = refused(text)
+    assert any("nombre" in e and "trop" in e for e in errors), errors
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_not_a_number(db, literal):
+    data = small_plan_data()
+    fiche(data)["indicators"] = [{"name": "Familles", "baseline": 1, "target": 2, "values": []}]
+    text = json.dumps(data).replace('"baseline": 1', f'"baseline": {literal}')
+    errors = refused(text)
+    assert any("n'est pas un nombre" in e for e in errors), errors
+
+
+def test_a_nul_character(db):
+    data = small_plan_data()
+    fiche(data)["title"] = "Avant\u0000après"
+    errors = refused(data)
+    assert any("caractère de contrôle" in e for e in errors), errors
+
+
+def test_a_lone_surrogate(db):
+    data = small_plan_data()
+    text = json.dumps(data).replace('"pilotage": "CCVA"', '"pilotage": "CCVA \\ud800"')
+    errors = refused(text)
+    assert any("caractère invalide" in e for e in errors), errors
+
+
+def test_an_organisation_that_is_its_own_parent(db):
+    data = small_plan_data()
+    data["plan"]["organisations"] = [{"name": "CCVA", "kind": "other", "parent": "CCVA"}]
+    errors = refused(data)
+    assert any("est son propre parent" in e or "boucle" in e for e in errors), errors
+    assert not Organisation.objects.filter(name="CCVA").exists()
+
+
+def test_two_organisations_each_others_parent(db):
+    data = small_plan_data()
+    data["plan"]["organisations"] = [
+        {"name": "A", "kind": "other", "parent": "B"},
+        {"name": "B", "kind": "other", "parent": "A"},
+    ]
+    errors = refused(data)
+    assert any("boucle" in e for e in errors), errors
+
+
+@pytest.mark.parametrize("amount", [1e12, -1e12, 12345678901234])
+def test_a_figure_larger_than_the_database_holds(db, amount):
+    data = small_plan_data()
+    fiche(data)["indicators"] = [{"name": "Familles", "baseline": amount, "target": 2, "values": []}]
+    errors = refused(data)
+    assert any("baseline" in e and "999 999 999 999,99" in e for e in errors), errors
+
+
+def test_the_largest_figure_the_database_holds_is_accepted(db):
+    data = small_plan_data()
+    fiche(data)["indicators"] = [{"name": "Familles", "baseline": 999999999999.99, "target": 2, "values": []}]
+    plan = plan_format.import_plan(plan_format.load(json.dumps(data))).plan
+    assert plan_format.export_plan(plan)["axes"][0]["actions"][0]["indicators"][0]["baseline"] == 999999999999.99
+
+
+def test_the_command_prints_the_errors_without_a_traceback(db, tmp_path, capsys):
+    data = small_plan_data()
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data).replace('"progress": 0', '"progress": NaN'), encoding="utf-8")
+    with pytest.raises(CommandError) as exc:
+        call_command("import_plan", str(path))
+    assert "Import refusé, rien n'a été modifié." in str(exc.value) and "Traceback" not in str(exc.value)
+
+
+def xlsx_without_dimension(rows: int) -> bytes:
+    """A workbook whose sheet does not declare its size (no <dimension>), as hand-made files do."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Fiches")
+    for i in range(rows):
+        sheet.append([i, "x"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_rows_are_counted_while_reading_not_trusted_from_the_file(db):
+    content = xlsx_without_dimension(spreadsheet.MAX_ROWS + 50)
+    with pytest.raises(spreadsheet.SpreadsheetError) as exc:
+        spreadsheet.data_from_workbook(content)
+    assert exc.value.errors == [f"Trop de lignes : plus de {spreadsheet.MAX_ROWS} au total."]
+
+
+def test_a_commune_without_insee_code_works_everywhere(client, db):
+    from django.urls import reverse
+
+    from axes.models import Role
+    from tests.factories import UserFactory, grant
+
+    data = small_plan_data()
+    data["plan"]["communes"] = [{"name": "Hameau sans code", "insee": None}]
+    fiche(data)["steps"] = [{"text": "Réunir le hameau", "commune": "Hameau sans code", "children": []}]
+    plan = plan_format.import_plan(plan_format.load(json.dumps(data))).plan
+    commune = plan.communes.get()
+    client.force_login(grant(UserFactory(), plan, Role.READER))
+    dashboard = client.get(reverse("dashboard", args=[plan.slug]))
+    assert dashboard.status_code == 200 and "Hameau sans code" in dashboard.text
+    page = client.get(reverse("commune_dashboard", args=[plan.slug, commune.url_key]))
+    assert page.status_code == 200 and "Réunir le hameau" in page.text
+    for url in [reverse("plan_detail", args=[plan.slug]), reverse("action_list", args=[plan.slug])]:
+        assert client.get(url).status_code == 200
+    assert plan_format.export_plan(plan)["plan"]["communes"] == [{"name": "Hameau sans code", "insee": None}]
