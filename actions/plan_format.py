@@ -141,6 +141,7 @@ STORAGE_SCHEMA: dict[str, Any] = {
                         }
                     }
                 },
+                "archived_at": {"type": ["string", "null"], "format": "date-time"},
                 "notes": {
                     "items": {
                         "properties": {
@@ -270,6 +271,7 @@ def _action_data(action: Action) -> dict[str, Any]:
             }
             for note in sorted(action.notes.all(), key=lambda note: (note.date, note.pk))
         ],
+        **({"archived_at": action.archived_at.isoformat(timespec="seconds")} if action.archived_at else {}),
     }
 
 
@@ -283,9 +285,11 @@ def _organisation_data(org: Organisation) -> dict[str, Any]:
     }
 
 
-def export_plan(plan: Plan) -> dict[str, Any]:
-    """The whole plan as a ctg-plan/1 document. A fixed number of queries."""
-    actions = list(Action.objects.filter(plan=plan).with_details())
+def export_plan(plan: Plan, *, archived: bool = False) -> dict[str, Any]:
+    """The whole plan as a ctg-plan/1 document. A fixed number of queries. `archived` adds the
+    archived fiches, each with its `archived_at` (the backup keeps them; an import of the file
+    restores them archived)."""
+    actions = list((Action.all_objects if archived else Action.objects).filter(plan=plan).with_details())
     axes = list(plan.axes.prefetch_related("findings"))
     signatories = list(plan.signatories.all())
     communes = list(plan.communes.order_by("name"))
@@ -975,13 +979,18 @@ def _comparable(spec: dict[str, Any]) -> dict[str, Any]:
 def _stored(action: Action) -> dict[str, Any]:
     data = _action_data(action)
     del data["notes"]
+    data.pop("archived_at", None)
     return data
+
+
+def _archived_in(spec: dict[str, Any]) -> datetime.datetime | None:
+    return datetime.datetime.fromisoformat(spec["archived_at"]) if spec.get("archived_at") else None
 
 
 def _unchanged(stored: Action, spec: dict[str, Any], axis_number: int) -> bool:
     """Whether importing `spec` would write nothing to this fiche."""
     return (
-        not stored.is_archived
+        stored.is_archived == bool(spec.get("archived_at"))
         and stored.axis.number == axis_number
         and _stored(stored) == _comparable(spec)
         and not _new_notes(stored, spec)
@@ -1058,7 +1067,7 @@ def preview(data: dict[str, Any]) -> Preview:
                 new.append(spec["number"])
                 continue
             kept_notes += _kept_notes(stored, spec)
-            if stored.is_archived:
+            if stored.is_archived and not spec.get("archived_at"):
                 restored.append(spec["number"])
             elif _unchanged(stored, spec, axis["number"]):
                 unchanged.append(spec["number"])
@@ -1164,11 +1173,20 @@ def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -
                 "status": action_spec["status"],
                 "progress": action_spec["progress"],
             }
-            restoring = stored is not None and stored.is_archived
+            archived_at = _archived_in(action_spec)  # a backup's archived fiche stays archived
+            restoring = stored is not None and stored.is_archived and archived_at is None
+            if archived_at and not action.is_archived:
+                action.archived_at = archived_at
             if restoring:
                 action.archived_at, action.archived_by = None, None
                 report.restored_actions.append(action.number)
-            if stored is None or restoring or any(getattr(action, k) != v for k, v in own.items()):
+            archiving = archived_at is not None and (stored is None or not stored.is_archived)
+            if (
+                stored is None
+                or restoring
+                or archiving
+                or any(getattr(action, k) != v for k, v in own.items())
+            ):
                 for name, value in own.items():
                     setattr(action, name, value)
                 writer.save(action)

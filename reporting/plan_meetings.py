@@ -52,9 +52,20 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+def _fiche_numbers(decisions) -> dict[int, list[int]]:
+    """The fiches each decision names, archived ones included (the relation's manager hides
+    them). One query."""
+    numbers: dict[int, list[int]] = {}
+    links = Decision.actions.through.objects.filter(decision__in=decisions)
+    for decision_id, number in links.values_list("decision_id", "action__number"):
+        numbers.setdefault(decision_id, []).append(number)
+    return {pk: sorted(found) for pk, found in numbers.items()}
+
+
 def export(plan: Plan) -> list[dict[str, Any]]:
     """The plan's meetings, oldest first, with their decisions. Three queries."""
-    meetings = plan.meetings.order_by("date", "pk").prefetch_related("decisions__actions")
+    meetings = list(plan.meetings.order_by("date", "pk").prefetch_related("decisions"))
+    numbers = _fiche_numbers([d for m in meetings for d in m.decisions.all()])
     return [
         {
             "instance": meeting.instance,
@@ -65,7 +76,7 @@ def export(plan: Plan) -> list[dict[str, Any]]:
                 {
                     "text": decision.text,
                     "status": decision.status,
-                    "actions": sorted(action.number for action in decision.actions.all()),
+                    "actions": numbers.get(decision.pk, []),
                     "status_changed_at": (
                         decision.status_changed_at.isoformat(timespec="seconds")
                         if decision.status_changed_at
@@ -96,13 +107,15 @@ def errors(data: dict[str, Any]) -> list[str]:
     return found
 
 
-def _stored(plan: Plan | None) -> dict[tuple[str, str], list[Meeting]]:
+def _stored(plan: Plan | None) -> tuple[dict[tuple[str, str], list[Meeting]], dict[int, list[int]]]:
+    """The plan's meetings by (instance, date), and the fiche numbers of each decision."""
     if plan is None or plan.pk is None:
-        return {}
+        return {}, {}
     by_key: dict[tuple[str, str], list[Meeting]] = {}
-    for meeting in plan.meetings.order_by("date", "pk").prefetch_related("decisions__actions"):
+    meetings = list(plan.meetings.order_by("date", "pk").prefetch_related("decisions"))
+    for meeting in meetings:
         by_key.setdefault((meeting.instance, meeting.date.isoformat()), []).append(meeting)
-    return by_key
+    return by_key, _fiche_numbers([d for m in meetings for d in m.decisions.all()])
 
 
 def _plan_of(items, stored):
@@ -120,14 +133,15 @@ def _meeting_fields(spec) -> dict[str, Any]:
     return {"attendees": "\n".join(spec.get("attendees", [])), "agenda": spec.get("agenda") or ""}
 
 
-def _decision_state(decision: Decision) -> tuple:
-    return (decision.status, sorted(a.number for a in decision.actions.all()))
+def _decision_state(decision: Decision, numbers: dict[int, list[int]]) -> tuple:
+    return (decision.status, numbers.get(decision.pk, []))
 
 
 def _work(plan: Plan | None, items) -> tuple[int, int, int, int]:
     """(meetings to add, meetings to update, decisions to add, decisions to update)."""
     counts = [0, 0, 0, 0]
-    for spec, meeting in _plan_of(items, _stored(plan)):
+    stored_meetings, numbers = _stored(plan)
+    for spec, meeting in _plan_of(items, stored_meetings):
         if meeting is None:
             counts[0] += 1
             counts[2] += len(spec.get("decisions", []))
@@ -139,7 +153,10 @@ def _work(plan: Plan | None, items) -> tuple[int, int, int, int]:
             current = stored.get(decision["text"])
             if current is None:
                 counts[2] += 1
-            elif _decision_state(current) != (decision["status"], sorted(decision.get("actions", []))):
+            elif _decision_state(current, numbers) != (
+                decision["status"],
+                sorted(decision.get("actions", [])),
+            ):
                 counts[3] += 1
     return tuple(counts)
 
@@ -167,7 +184,8 @@ def apply(plan: Plan, items, *, by, reason: str) -> list[str]:
         obj._change_reason = reason
         return obj
 
-    for spec, meeting in _plan_of(items, _stored(plan)):
+    stored_meetings, numbers = _stored(plan)
+    for spec, meeting in _plan_of(items, stored_meetings):
         fields = _meeting_fields(spec)
         if meeting is None:
             day = datetime.date.fromisoformat(spec["date"])
@@ -184,7 +202,7 @@ def apply(plan: Plan, items, *, by, reason: str) -> list[str]:
         for item in spec.get("decisions", []):
             wanted = sorted(item.get("actions", []))
             decision = stored.get(item["text"])
-            if decision is not None and _decision_state(decision) == (item["status"], wanted):
+            if decision is not None and _decision_state(decision, numbers) == (item["status"], wanted):
                 continue
             changed_at = item.get("status_changed_at")
             decision = decision or Decision(meeting=meeting, text=item["text"])

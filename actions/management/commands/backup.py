@@ -1,0 +1,31 @@
+"""Every plan of the installation in the open format, one file each: the backup that travels."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from actions import plan_format
+from axes.models import Plan
+
+
+class Command(BaseCommand):
+    help = (
+        "Sauvegarde chaque plan au format ouvert ctg-plan/1 (un fichier JSON par plan), avec ses "
+        "réunions, décisions, fiches archivées et notes signées. "
+        "Restauration : import_plan sur chaque fichier."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", "-o", required=True, help="dossier où écrire les fichiers")
+
+    def handle(self, *args, output: str, **options):
+        folder = Path(output)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"Impossible de créer le dossier « {folder} » : {exc.strerror}.") from exc
+        plans = list(Plan.objects.order_by("slug"))
+        for plan in plans:
+            data = plan_format.export_plan(plan, archived=True)
+            (folder / f"{plan.slug}.json").write_text(plan_format.dumps(data), encoding="utf-8")
+        self.stdout.write(f"{len(plans)} plan(s) sauvegardé(s) dans {folder}.")

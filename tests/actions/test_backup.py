@@ -1,0 +1,86 @@
+"""`manage.py backup` writes every plan in the open format, keeping what the app adds to the plan
+(meetings, decisions, archived fiches, signed notes); restoring into an empty installation gives
+identical exports."""
+
+import datetime
+import json
+
+from django.core.management import call_command
+
+from actions import plan_format
+from actions.models import Action
+from axes.models import Plan
+from partners.models import Organisation
+from reporting.models import Meeting
+from tests.factories import (
+    ActionFactory,
+    AxisFactory,
+    DecisionFactory,
+    MeetingFactory,
+    NoteFactory,
+    PlanFactory,
+    StepFactory,
+    UserFactory,
+)
+
+
+def backup(tmp_path, name):
+    folder = tmp_path / name
+    call_command("backup", output=str(folder))
+    return {path.name: json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))}
+
+
+def without_timestamps(files):
+    return {name: {k: v for k, v in data.items() if k != "exported_at"} for name, data in files.items()}
+
+
+def test_backup_and_restore_into_an_empty_installation(tmp_path, db):
+    for slug in ("coteaux", "val"):
+        plan = PlanFactory(slug=slug)
+        axis = AxisFactory(plan=plan, number=1)
+        kept = ActionFactory(plan=plan, axis=axis, number=1)
+        StepFactory(action=kept, text="Réunir les parents", done=True)
+        NoteFactory(action=kept, text="Réunion tenue.", author_name="Claire Dupont")
+        gone = ActionFactory(plan=plan, axis=axis, number=2, title="Fiche abandonnée par le fichier")
+        NoteFactory(action=gone, text="Une note à garder.", author_name="M. Roux")
+        gone.archive(by=UserFactory())
+        meeting = MeetingFactory(plan=plan, date=datetime.date(2026, 6, 16))
+        DecisionFactory(meeting=meeting, text="Voter le budget", actions=[kept, gone])
+    first = backup(tmp_path, "premiere")
+    assert list(first) == ["coteaux.json", "val.json"]
+    data = first["val.json"]
+    fiches = {f["number"]: f for f in data["axes"][0]["actions"]}
+    assert fiches[2]["archived_at"] and "archived_at" not in fiches[1]
+    assert fiches[2]["notes"][0]["author"] == "M. Roux" and data["meetings"][0]["decisions"][0][
+        "actions"
+    ] == [1, 2]
+
+    Plan.objects.all().delete()
+    Organisation.objects.all().delete()
+    for name in first:
+        call_command("import_plan", str(tmp_path / "premiere" / name))
+    assert Action.all_objects.filter(archived_at__isnull=False).count() == 2
+    assert Action.objects.count() == 2 and Meeting.objects.count() == 2
+    assert without_timestamps(backup(tmp_path, "seconde")) == without_timestamps(first)
+
+
+def test_an_unwritable_folder_is_said_in_french(tmp_path, db):
+    blocker = tmp_path / "fichier"
+    blocker.write_text("")
+    from django.core.management import CommandError
+
+    try:
+        call_command("backup", output=str(blocker / "dossier"))
+    except CommandError as exc:
+        assert "Impossible de créer le dossier" in str(exc)
+    else:
+        raise AssertionError("the command should refuse")
+
+
+def test_reimporting_a_backup_changes_nothing(tmp_path, db):
+    plan = ActionFactory(number=1).plan
+    gone = ActionFactory(plan=plan, axis=plan.axes.get(), number=2)
+    gone.archive(by=None)
+    files = backup(tmp_path, "b")
+    data = next(iter(files.values()))
+    assert plan_format.preview(data).nothing_to_do
