@@ -1096,6 +1096,19 @@ def preview(data: dict[str, Any]) -> Preview:
     )
 
 
+def signatories_refusal(plan: Plan | None, spec: dict[str, Any], user) -> str | None:
+    """Signing a plan gives a CAF's staff the right to read it: only installation
+    administrators (and the command line) change who signed. None when the import may go on."""
+    if plan is None or user is None or user.is_superuser:
+        return None
+    if sorted(spec.get("signatories", [])) == sorted(plan.signatories.values_list("name", flat=True)):
+        return None
+    return (
+        "plan.signatories : ce fichier change les signataires du plan ; seul un administrateur de "
+        "l'installation peut le faire. Reprenez les signataires actuels du plan dans le fichier."
+    )
+
+
 @transaction.atomic
 def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -> ImportReport:
     """Create or update the plan a validated document describes (matched by slug).
@@ -1119,6 +1132,9 @@ def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -
         "level_label": spec.get("level_label") or "Axe",
     }
     plan = Plan.objects.filter(slug=spec["slug"]).first()
+    refusal = signatories_refusal(plan, spec, by)
+    if refusal:
+        raise PlanFormatError([refusal])
     created = plan is None
     if created:
         plan = Plan.objects.create(slug=spec["slug"], **fields)

@@ -107,7 +107,9 @@ def test_the_largest_figure_the_database_holds_is_accepted(db):
     data = small_plan_data()
     fiche(data)["indicators"] = [{"name": "Familles", "baseline": 999999999999.99, "target": 2, "values": []}]
     plan = plan_format.import_plan(plan_format.load(json.dumps(data))).plan
-    assert plan_format.export_plan(plan)["axes"][0]["actions"][0]["indicators"][0]["baseline"] == 999999999999.99
+    assert (
+        plan_format.export_plan(plan)["axes"][0]["actions"][0]["indicators"][0]["baseline"] == 999999999999.99
+    )
 
 
 def test_the_command_prints_the_errors_without_a_traceback(db, tmp_path, capsys):
@@ -156,3 +158,21 @@ def test_a_commune_without_insee_code_works_everywhere(client, db):
     for url in [reverse("plan_detail", args=[plan.slug]), reverse("action_list", args=[plan.slug])]:
         assert client.get(url).status_code == 200
     assert plan_format.export_plan(plan)["plan"]["communes"] == [{"name": "Hameau sans code", "insee": None}]
+
+
+def test_only_installation_administrators_change_signatories(db):
+    from axes.models import Role
+    from partners.models import OrganisationKind
+    from tests.factories import OrganisationFactory, UserFactory, grant
+
+    plan = ActionFactory(number=1).plan
+    data = plan_format.export_plan(plan)
+    caf = OrganisationFactory(name="CAF de la Haute-Garonne", kind=OrganisationKind.CAF)
+    data["plan"]["signatories"] = [caf.name]
+    coordinator = grant(UserFactory(), plan, Role.COORDINATOR)
+    with pytest.raises(plan_format.PlanFormatError) as exc:
+        plan_format.import_plan(data, by=coordinator)
+    assert "seul un administrateur de l'installation" in exc.value.errors[0]
+    assert not plan.signatories.exists()
+    plan_format.import_plan(data, by=UserFactory(is_superuser=True))
+    assert list(plan.signatories.all()) == [caf]
