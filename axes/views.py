@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -12,9 +14,25 @@ from axes.services import awaits_first_sign_in, invite, link_validity, send_invi
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    plans = list(Plan.objects.visible_to(request.user))
+    """Where each role starts (also right after signing in): the élu and the CAF on the
+    dashboard, a contributeur on "Mes fiches", coordination on the plan page; someone who
+    follows several plans on the list of them (the CAF's staff on their overview)."""
+    user = request.user
+    plans = list(Plan.objects.visible_to(user))
+    roles = {role.plan_id: role.role for role in PlanRole.objects.filter(user=user)}
+    if len(plans) == 1 and not user.is_superuser:
+        plan = plans[0]
+        role = roles.get(plan.pk)
+        if role in (None, Role.READER):  # None: a CAF's staff, reading every plan it signed
+            return redirect("dashboard", slug=plan.slug)
+        if role == Role.CONTRIBUTOR:
+            return redirect("my_actions", slug=plan.slug)
+        return redirect(plan)
     if len(plans) == 1:
         return redirect(plans[0])
+    if plans and not roles and not user.is_superuser:
+        # Reads these plans only as a CAF's staff: their overview says more than a list.
+        return redirect("plans_dashboard")
     return render(request, "axes/home.html", {"plans": plans})
 
 
@@ -113,18 +131,21 @@ def plan_member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if form.is_valid():
         role.role = form.cleaned_data["role"]
         role.save()
-        messages.success(request, f"{role.user} est maintenant {role.get_role_display().lower()}.")
+        messages.success(request, f"{role.user} a maintenant le rôle « {role.get_role_display()} ».")
     else:
         messages.error(request, "Rôle non reconnu : rien n'a été modifié.")
     return redirect("plan_members", slug=plan.slug)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def plan_member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Asks first (a page, so it works without JavaScript), removes on POST."""
     plan, role, _ = _editable_role(request, slug, pk)
-    role.delete()
-    messages.success(request, f"{role.user} n'a plus accès au plan.")
-    return redirect("plan_members", slug=plan.slug)
+    if request.method == "POST":
+        role.delete()
+        messages.success(request, f"{role.user} n'a plus accès au plan.")
+        return redirect("plan_members", slug=plan.slug)
+    return render(request, "axes/plan_member_remove.html", {"plan": plan, "role": role})
 
 
 @require_POST
@@ -138,3 +159,39 @@ def plan_member_reinvite(request: HttpRequest, slug: str, pk: int) -> HttpRespon
         send_invitation(role, by=request.user, base_url=f"{request.scheme}://{request.get_host()}")
         messages.success(request, f"Invitation renvoyée à {role.user.email}.")
     return redirect("plan_members", slug=plan.slug)
+
+
+# ---------------------------------------------------------------------------
+# The legal pages: public, the operator's details from settings (CTG_OPERATOR_*).
+
+
+def _operator() -> dict:
+    return {
+        "name": settings.CTG_OPERATOR_NAME,
+        "address": settings.CTG_OPERATOR_ADDRESS,
+        "email": settings.CTG_OPERATOR_EMAIL,
+        "director": settings.CTG_PUBLICATION_DIRECTOR,
+        "dpo_email": settings.CTG_DPO_EMAIL or settings.CTG_OPERATOR_EMAIL,
+        "host_name": settings.CTG_HOST_NAME,
+        "host_address": settings.CTG_HOST_ADDRESS,
+        "audit_date": settings.CTG_ACCESSIBILITY_AUDIT_DATE,
+    }
+
+
+@login_not_required
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "legal/accessibility.html", {"operator": _operator()})
+
+
+@login_not_required
+@require_GET
+def legal_notice(request: HttpRequest) -> HttpResponse:
+    return render(request, "legal/legal_notice.html", {"operator": _operator()})
+
+
+@login_not_required
+@require_GET
+def personal_data(request: HttpRequest) -> HttpResponse:
+    context = {"operator": _operator(), "lockout_minutes": settings.SIGNIN_LOCKOUT_MINUTES}
+    return render(request, "legal/personal_data.html", context)

@@ -123,6 +123,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Who runs this installation, for the mentions légales, the personal-data page and the
+# accessibility statement (templates/legal/). Neutral defaults until the operator sets them.
+CTG_OPERATOR_NAME = os.environ.get("CTG_OPERATOR_NAME", "L'organisme qui exploite cette installation")
+CTG_OPERATOR_ADDRESS = os.environ.get("CTG_OPERATOR_ADDRESS", "Adresse à préciser par l'exploitant")
+CTG_OPERATOR_EMAIL = os.environ.get("CTG_OPERATOR_EMAIL", "")
+CTG_PUBLICATION_DIRECTOR = os.environ.get("CTG_PUBLICATION_DIRECTOR", "Le représentant de l'exploitant")
+CTG_DPO_EMAIL = os.environ.get("CTG_DPO_EMAIL", "")
+CTG_HOST_NAME = os.environ.get("CTG_HOST_NAME", "Hébergeur à préciser par l'exploitant")
+CTG_HOST_ADDRESS = os.environ.get("CTG_HOST_ADDRESS", "")
+CTG_ACCESSIBILITY_AUDIT_DATE = os.environ.get("CTG_ACCESSIBILITY_AUDIT_DATE", "")
+
 LANGUAGE_CODE = "fr-fr"
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True

@@ -14,3 +14,142 @@ document.addEventListener("htmx:sendError", function () {
   var live = document.getElementById("annonces");
   if (live) live.textContent = "Le serveur ne répond pas : rien n'a été enregistré.";
 });
+
+// After every htmx swap, one contract for the whole app (templates set it, this file obeys):
+// - `data-announce="…"` on the swapped content (or inside it): read out in the live region
+//   #annonce and shown briefly in #toast;
+// - focus goes to the element marked `data-focus` in the swapped content; failing that, if the
+//   swap took the focus away (it fell to <body>), to the content's first heading (made focusable
+//   with tabindex="-1"), else to the content itself. Focus the user still has (typing in a
+//   filter outside the swapped part) is left alone.
+// htmx fires htmx:afterSettle once per swapped element (main and out-of-band): they are gathered
+// and handled once, after the last.
+(function () {
+  var settled = [];
+  var mainTarget = null;
+  var toastTimer = null;
+
+  function announce(text) {
+    var live = document.getElementById("annonce");
+    var toast = document.getElementById("toast");
+    if (live) {
+      // Emptied first, so that the same words twice in a row are read twice.
+      live.textContent = "";
+      window.setTimeout(function () { live.textContent = text; }, 50);
+    }
+    if (toast) {
+      toast.textContent = text;
+      toast.hidden = false;
+      window.clearTimeout(toastTimer);
+      toastTimer = window.setTimeout(function () { toast.hidden = true; }, 4000);
+    }
+  }
+
+  function focusLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  }
+
+  function focusOn(element) {
+    if (!element) return;
+    if (!element.matches("a[href], button, input, select, textarea, summary, [tabindex]")) {
+      element.setAttribute("tabindex", "-1");
+    }
+    element.focus();
+  }
+
+  function within(elements, selector) {
+    for (var i = 0; i < elements.length; i++) {
+      var element = elements[i];
+      if (!element.isConnected) continue;
+      if (element.matches(selector)) return element;
+      var found = element.querySelector(selector);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  function handle() {
+    var elements = settled.filter(function (e) { return e.nodeType === 1; });
+    var target = mainTarget;
+    settled = [];
+    mainTarget = null;
+    if (!elements.length) return;
+    // The main content first: the target itself (inner swaps) or what replaced it (same id).
+    var main = null;
+    if (target && target.isConnected) main = target;
+    else if (target && target.id) main = document.getElementById(target.id);
+    var ordered = main ? [main].concat(elements.filter(function (e) { return e !== main; })) : elements;
+
+    var texts = [];
+    ordered.forEach(function (element) {
+      if (!element.isConnected) return;
+      var marked = element.matches("[data-announce]") ? [element] : [];
+      marked = marked.concat(Array.prototype.slice.call(element.querySelectorAll("[data-announce]")));
+      marked.forEach(function (m) {
+        var text = m.getAttribute("data-announce");
+        if (text && texts.indexOf(text) === -1) texts.push(text);
+      });
+    });
+    if (texts.length) announce(texts.join(" "));
+
+    var marked = within(ordered, "[data-focus]");
+    if (marked) return focusOn(marked);
+    if (!focusLost()) return;
+    var home = main && main.isConnected ? main : ordered[0];
+    focusOn(within([home], "h1, h2, h3, h4, h5, h6") || home);
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    mainTarget = event.detail.target || null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    settled.push(event.target);
+    if (settled.length === 1) window.setTimeout(handle, 0);
+  });
+})();
+
+// The header menu folds behind its button on narrow screens. Without JavaScript the button
+// stays hidden and the menu is listed in full, wrapping.
+(function () {
+  function setUp() {
+    var button = document.querySelector(".nav-toggle");
+    var nav = document.getElementById("menu-principal");
+    if (!button || !nav) return;
+    button.hidden = false;
+    nav.classList.add("foldable");
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("open", open);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+        button.setAttribute("aria-expanded", "false");
+        nav.classList.remove("open");
+        button.focus();
+      }
+    });
+  }
+  // A chart's table of figures is one click away: with JavaScript it is hidden from sight (but
+  // still read by screen readers) until its button shows it; without, it is simply shown.
+  function setUpChartData() {
+    document.querySelectorAll(".chart-data-toggle").forEach(function (button) {
+      var data = document.getElementById(button.getAttribute("aria-controls"));
+      if (!data) return;
+      button.hidden = false;
+      data.classList.add("visually-hidden");
+      button.addEventListener("click", function () {
+        var open = button.getAttribute("aria-expanded") !== "true";
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        data.classList.toggle("visually-hidden", !open);
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { setUp(); setUpChartData(); });
+  } else {
+    setUp();
+    setUpChartData();
+  }
+})();

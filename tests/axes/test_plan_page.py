@@ -23,9 +23,9 @@ def test_sign_in_page_is_in_french(client, db):
     assert "Mot de passe" in response.text and 'lang="fr"' in response.text
 
 
-def test_home_goes_straight_to_the_only_plan(reader_client, val_aigo):
+def test_home_takes_a_reader_of_one_plan_to_its_dashboard(reader_client, val_aigo):
     response = reader_client.get(reverse("home"))
-    assert response.status_code == 302 and response.url == val_aigo.get_absolute_url()
+    assert response.status_code == 302 and response.url == reverse("dashboard", args=[val_aigo.slug])
 
 
 def test_home_lists_plans_when_there_are_several(reader_client, reader, val_aigo):
