@@ -32,3 +32,39 @@ class DecisionForm(forms.ModelForm):
 
 class DecisionStatusForm(forms.Form):
     status = forms.ChoiceField(label="État", choices=DecisionStatus.choices)
+
+
+class PlansFilterForm(forms.Form):
+    """The filters and sort of the overview of plans, read from the query string (bookmarkable)."""
+
+    q = forms.CharField(label="Territoire", required=False, max_length=200)
+    late = forms.BooleanField(label="Avec fiches en retard", required=False)
+    no_copil = forms.IntegerField(
+        label="Sans COPIL depuis (mois)", required=False, min_value=1, max_value=120
+    )
+    sort = forms.ChoiceField(
+        label="Trier par",
+        required=False,
+        choices=[
+            ("territory", "Territoire (A → Z)"),
+            ("-territory", "Territoire (Z → A)"),
+            ("-progress", "Avancement (le plus avancé d'abord)"),
+            ("progress", "Avancement (le moins avancé d'abord)"),
+            ("-late", "Fiches en retard (le plus d'abord)"),
+            ("late", "Fiches en retard (le moins d'abord)"),
+            ("last_copil", "Dernier COPIL (le plus ancien d'abord)"),
+            ("-last_copil", "Dernier COPIL (le plus récent d'abord)"),
+        ],
+    )
+
+    def filters(self) -> dict:
+        """The valid filters as filtered_plans() takes them; an invalid one is shown with its
+        error and ignored."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "territory": data.get("q") or "",
+            "late_only": bool(data.get("late")),
+            "no_copil_months": data.get("no_copil"),
+            "sort": data.get("sort") or "territory",
+        }

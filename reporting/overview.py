@@ -8,18 +8,40 @@ reporting.snapshot: the plan now, or as it stood at a moment.
 from __future__ import annotations
 
 import datetime
+from calendar import monthrange
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.db.models import (
+    Count,
+    F,
+    FilteredRelation,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from actions.forms import DUE_SOON_DAYS
 from actions.models import Action, Status, Step
-from axes.models import Plan
+from axes.models import Axis, Plan
 from partners.models import Organisation
 from reporting import charts
-from reporting.models import Decision, Meeting
-from reporting.snapshot import Fiche, FicheChanges, changes_since, fiches_at, fiches_now
+from reporting.models import Decision, Instance, Meeting
+from reporting.snapshot import (
+    CalendarLine,
+    Fiche,
+    FicheChanges,
+    changes_since,
+    fiches_at,
+    fiches_now,
+    lateness,
+)
 
 
 def average_progress(fiches) -> int:
@@ -74,9 +96,14 @@ def plan_overview(
     if moment is not None:
         today = timezone.localtime(moment).date()
         fiches = fiches_at(plan, moment)
+        plan_axes = list(plan.axes.all())
+    elif full:
+        today = today or timezone.localdate()
+        fiches = fiches_now(plan, today=today, full=True)
+        plan_axes = list(plan.axes.all())
     else:
         today = today or timezone.localdate()
-        fiches = fiches_now(plan, today=today, full=full)
+        plan_axes, fiches = _dashboard_fiches(plan, today)
     by_axis: dict[int, list] = {}
     for fiche in fiches:
         by_axis.setdefault(fiche.axis_id, []).append(fiche)
@@ -88,7 +115,7 @@ def plan_overview(
             statuses=status_counts(by_axis.get(axis.pk, [])),
             late=sum(f.is_late for f in by_axis.get(axis.pk, [])),
         )
-        for axis in plan.axes.all()
+        for axis in plan_axes
     ]
     pilots: dict[str, list] = {}
     for fiche in fiches:
@@ -106,11 +133,15 @@ def plan_overview(
         for entry in fiche.calendar
         if entry.end and today <= entry.end <= horizon
     ]
-    last_copil = Meeting.objects.last_copil(plan, today)
+    last_copil, next_copil = _copils(plan, today)
     changes: list[FicheChanges] = []
     decisions: list = []
     if moment is None:
-        decisions = list(Decision.objects.of_plan(plan).select_related("meeting").prefetch_related("actions"))
+        decisions = list(
+            Decision.objects.of_plan(plan)
+            .select_related("meeting", "status_changed_by")
+            .prefetch_related(Prefetch("actions", queryset=Action.objects.select_related("plan")))
+        )
         if last_copil:
             since = timezone.make_aware(datetime.datetime.combine(last_copil.date, datetime.time.min))
             changes = changes_since(plan, fiches, since, decisions)
@@ -125,7 +156,7 @@ def plan_overview(
         due_soon=sorted(due_soon, key=lambda pair: pair[1].end),
         by_pilot=by_pilot,
         last_copil=last_copil,
-        next_copil=Meeting.objects.next_copil(plan, today),
+        next_copil=next_copil,
         changes=changes,
         change_counts={
             "status": sum(c.status_changed for c in changes),
@@ -147,6 +178,115 @@ def plan_overview(
         "timeline": charts.timeline(plan, fiches, today),
     }
     return overview
+
+
+def _copils(plan: Plan, today: datetime.date) -> tuple[Meeting | None, Meeting | None]:
+    """The last COPIL held (Meeting.objects.last_copil) and the next one, in one query."""
+    copils = Meeting.objects.filter(plan=plan, instance=Instance.COPIL)
+    last = copils.filter(date__lte=today).order_by("-date", "-pk").values("pk")[:1]
+    upcoming = copils.filter(date__gt=today).order_by("date", "pk").values("pk")[:1]
+    found = list(copils.filter(Q(pk__in=last) | Q(pk__in=upcoming)))
+    return (
+        next((m for m in found if m.date <= today), None),
+        next((m for m in found if m.date > today), None),
+    )
+
+
+def _dashboard_fiches(plan: Plan, today: datetime.date) -> tuple[list[Axis], list[Fiche]]:
+    """The plan's axes and its fiches as the dashboard needs them (no steps, notes…), each fiche
+    with its pilots and calendar: the same Fiche as fiches_now(full=False), in one query.
+
+    Axes LEFT JOIN their fiches in force, LEFT JOIN each fiche's calendar entries and pilots:
+    a row per (axis, fiche, entry, pilot), folded back here. An axis without fiches still comes
+    back (the join keeps it), archived fiches never do (filtered in the join)."""
+    rows = (
+        Axis.objects.filter(plan=plan)
+        .annotate(live=FilteredRelation("actions", condition=Q(actions__archived_at=None)))
+        .order_by("number", "live__number", "live__calendar_entries__position", "live__calendar_entries__pk")
+        .values_list(
+            "pk",
+            "number",
+            "title",
+            "live__pk",
+            "live__number",
+            "live__title",
+            "live__fiche_title",
+            "live__pilotage",
+            "live__status",
+            "live__progress",
+            "live__calendar_entries__pk",
+            "live__calendar_entries__label",
+            "live__calendar_entries__description",
+            "live__calendar_entries__start",
+            "live__calendar_entries__end",
+            "live__pilots__pk",
+            "live__pilots__name",
+            "live__pilots__short_name",
+        )
+    )
+    axes: dict[int, Axis] = {}
+    actions: dict[int, dict] = {}
+    for (
+        axis_pk,
+        axis_number,
+        axis_title,
+        pk,
+        number,
+        title,
+        fiche_title,
+        pilotage,
+        status,
+        progress,
+        entry_pk,
+        label,
+        description,
+        start,
+        end,
+        pilot_pk,
+        pilot_name,
+        pilot_short,
+    ) in rows:
+        if axis_pk not in axes:
+            axes[axis_pk] = Axis(pk=axis_pk, plan=plan, number=axis_number, title=axis_title)
+        if pk is None:
+            continue
+        action = actions.setdefault(
+            pk,
+            {
+                "pk": pk,
+                "number": number,
+                "axis_id": axis_pk,
+                "axis_number": axis_number,
+                "axis_title": axis_title,
+                "title": title,
+                "fiche_title": fiche_title,
+                "pilotage": pilotage,
+                "status": status,
+                "progress": progress,
+                "calendar": {},
+                "pilots": {},
+            },
+        )
+        if entry_pk is not None:
+            action["calendar"].setdefault(entry_pk, CalendarLine(label, description, start, end))
+        if pilot_pk is not None:
+            action["pilots"][pilot_pk] = pilot_short or pilot_name
+    fiches = []
+    for action in sorted(actions.values(), key=lambda a: a["number"]):
+        calendar = tuple(action.pop("calendar").values())  # rows came in calendar order
+        pilots = tuple(sorted(action.pop("pilots").values()))
+        deadline, late = lateness(action["status"], calendar, today)
+        fiches.append(
+            Fiche(
+                plan_slug=plan.slug,
+                pilots=pilots,
+                calendar=calendar,
+                deadline=deadline,
+                is_late=late,
+                **action,
+            )
+        )
+    return list(axes.values()), fiches
 
 
 @dataclass
@@ -183,27 +323,119 @@ class PlanLine:
     last_copil: datetime.date | None
 
 
-def plans_side_by_side(plans) -> list[PlanLine]:
-    """Every plan given, with its progress, its late fiches and its last COPIL. Three queries."""
-    plans = list(plans)
-    today = timezone.localdate()
-    actions: dict[int, list] = {}
-    for action in (
-        Action.objects.filter(plan__in=plans).with_deadline(today).only("plan", "status", "progress")
-    ):
-        actions.setdefault(action.plan_id, []).append(action)
-    last_copils = dict(
-        Meeting.objects.filter(plan__in=plans, instance="copil", date__lte=today)
-        .order_by("plan", "date")
-        .values_list("plan", "date")
+def _count(queryset) -> Coalesce:
+    """The number of rows of a queryset correlated to the outer plan, as a subquery."""
+    counted = queryset.order_by().values("plan").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def summarised_plans(plans, today: datetime.date | None = None):
+    """`plans` (a queryset) annotated in SQL with what the overview shows of each: `fiches` (in
+    force), `progress_sum` and `progress_n` over the fiches not abandoned (their mean is the
+    plan's overall progress, see average_progress), `progress` (that mean, for sorting), `late`
+    (ActionQuerySet.with_deadline's rule) and `last_copil` (the date of the last COPIL held).
+    No fiche is ever loaded; the subqueries follow the plan's foreign keys."""
+    today = today or timezone.localdate()
+    fiches = Action.objects.filter(plan=OuterRef("pk"))
+    counted = fiches.exclude(status=Status.ABANDONED).order_by().values("plan")
+    last_copil = (
+        Meeting.objects.filter(plan=OuterRef("pk"), instance=Instance.COPIL, date__lte=today)
+        .order_by("-date")
+        .values("date")[:1]
     )
-    return [
-        PlanLine(
-            plan=plan,
-            fiches=len(actions.get(plan.pk, [])),
-            progress=average_progress(actions.get(plan.pk, [])),
-            late=sum(a.is_late for a in actions.get(plan.pk, [])),
-            last_copil=last_copils.get(plan.pk),
+    return plans.annotate(
+        fiches=_count(fiches),
+        progress_sum=Coalesce(
+            Subquery(counted.annotate(s=Sum("progress")).values("s"), output_field=IntegerField()), 0
+        ),
+        progress_n=_count(fiches.exclude(status=Status.ABANDONED)),
+        progress=Cast("progress_sum", FloatField()) / NullIf("progress_n", 0),
+        late=_count(fiches.with_deadline(today).filter(is_late=True)),
+        last_copil=Subquery(last_copil),
+    )
+
+
+def plan_line(plan) -> PlanLine:
+    return PlanLine(
+        plan=plan,
+        fiches=plan.fiches,
+        progress=round(plan.progress_sum / plan.progress_n) if plan.progress_n else 0,
+        late=plan.late,
+        last_copil=plan.last_copil,
+    )
+
+
+def plans_side_by_side(plans) -> list[PlanLine]:
+    """Every plan given (a queryset), with its progress, its late fiches and its last COPIL,
+    aggregated in SQL. One query."""
+    return [plan_line(plan) for plan in summarised_plans(plans)]
+
+
+@dataclass
+class PlansTotals:
+    plans: int
+    fiches: int
+    progress: int
+    late: int
+
+
+def plans_totals(plans, today: datetime.date | None = None) -> PlansTotals:
+    """The figures of all the plans given together (a CAF's), whatever page is shown: overall
+    progress is the mean over every fiche not abandoned. Two queries."""
+    kept = ~Q(status=Status.ABANDONED)
+    totals = (
+        Action.objects.filter(plan__in=plans)
+        .with_deadline(today)
+        .aggregate(
+            fiches=Count("pk"),
+            progress_sum=Sum("progress", filter=kept),
+            progress_n=Count("pk", filter=kept),
+            late=Count("pk", filter=Q(is_late=True)),
         )
-        for plan in plans
-    ]
+    )
+    return PlansTotals(
+        plans=plans.count(),
+        fiches=totals["fiches"],
+        progress=round(totals["progress_sum"] / totals["progress_n"]) if totals["progress_n"] else 0,
+        late=totals["late"],
+    )
+
+
+def months_before(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` months earlier (the last day of the month when it has fewer)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return datetime.date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+# The overview's sort keys (query string `sort`), with the SQL ordering of each; ties by territory.
+PLAN_SORTS = {
+    "territory": [F("territory").asc()],
+    "-territory": [F("territory").desc()],
+    "progress": [F("progress").asc(nulls_first=True)],
+    "-progress": [F("progress").desc(nulls_last=True)],
+    "late": [F("late").asc()],
+    "-late": [F("late").desc()],
+    "last_copil": [F("last_copil").asc(nulls_first=True)],
+    "-last_copil": [F("last_copil").desc(nulls_last=True)],
+}
+
+
+def filtered_plans(
+    plans,
+    *,
+    territory: str = "",
+    late_only: bool = False,
+    no_copil_months: int | None = None,
+    sort: str = "territory",
+    today: datetime.date | None = None,
+):
+    """The overview's rows: `plans` summarised, filtered and sorted in SQL, to be paged."""
+    today = today or timezone.localdate()
+    rows = summarised_plans(plans, today)
+    if territory:
+        rows = rows.filter(territory__icontains=territory)
+    if late_only:
+        rows = rows.filter(late__gt=0)
+    if no_copil_months:
+        rows = rows.filter(Q(last_copil=None) | Q(last_copil__lt=months_before(today, no_copil_months)))
+    return rows.order_by(*PLAN_SORTS.get(sort, PLAN_SORTS["territory"]), "territory", "pk")

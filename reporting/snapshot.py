@@ -399,15 +399,19 @@ def changes_since(plan: Plan, fiches: list[Fiche], since: datetime.datetime, dec
     decisions whose state changed. `fiches` is the plan now; `decisions` the plan's decisions.
     Four queries."""
     status_then = dict(as_of(Action.history.filter(plan_id=plan.pk), since).values_list("id", "status"))
+    # Two plain queries, the difference taken here: in one query (NOT IN / NOT EXISTS over
+    # as_of's grouped subquery) PostgreSQL re-runs the subquery for every step.
     done_then = set(
         as_of(Step.history.filter(action__plan=plan), since).filter(done=True).values_list("id", flat=True)
     )
-    done_now = {
-        step_id: (action_id, text)
-        for step_id, action_id, text in Step.objects.filter(action__plan=plan, done=True).values_list(
-            "pk", "action_id", "text"
-        )
-    }
+    steps_done: dict[int, list[str]] = {}
+    for pk, action_id, text in (
+        Step.objects.filter(action__plan=plan, done=True)
+        .order_by("position", "pk")
+        .values_list("pk", "action_id", "text")
+    ):
+        if pk not in done_then:
+            steps_done.setdefault(action_id, []).append(text)
     notes = new_notes(plan, since)
     by_fiche: dict[int, list] = {}
     for decision in decisions:
@@ -419,11 +423,7 @@ def changes_since(plan: Plan, fiches: list[Fiche], since: datetime.datetime, dec
         change = FicheChanges(
             fiche=fiche,
             status_from=status_then.get(fiche.pk),
-            steps_done=[
-                text
-                for pk, (action_id, text) in done_now.items()
-                if action_id == fiche.pk and pk not in done_then
-            ],
+            steps_done=steps_done.get(fiche.pk, []),
             notes=notes.get(fiche.pk, []),
             decisions=by_fiche.get(fiche.pk, []),
         )

@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,22 +13,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from actions.models import Action
 from axes.models import Plan
 from reporting import exports, ics
-from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm
+from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm, PlansFilterForm
 from reporting.models import CalendarFeedToken, Decision, ReportStatus
-from reporting.overview import commune_overview, plan_overview, plans_side_by_side
+from reporting.overview import commune_overview, filtered_plans, plan_line, plan_overview, plans_totals
 from reporting.reports import ReportError, build_report
 from reporting.tasks import request_report
 
 
 @require_GET
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    plan, can_manage = _managed(request, slug)
+    # The plan, whether the user manages it and their calendar address in one query (the page
+    # is read before every COPIL: its queries are counted, see tests/reporting/test_scale_*).
+    plan = get_object_or_404(
+        Plan.objects.visible_to(request.user).annotate(
+            can_manage=Exists(Plan.objects.managed_by(request.user).filter(pk=OuterRef("pk"))),
+            feed_token=Subquery(CalendarFeedToken.objects.filter(user=request.user).values("token")[:1]),
+        ),
+        slug=slug,
+    )
     context = {
         "plan": plan,
-        "can_manage": can_manage,
+        "can_manage": plan.can_manage,
         "o": plan_overview(plan),
         "communes": plan.communes.order_by("name"),
-        "calendar_feed": calendar_feed_link(request, "plan_calendar_feed", slug=plan.slug),
+        "calendar_feed": _feed_link(request, plan.feed_token, "plan_calendar_feed", slug=plan.slug),
     }
     return render(request, "reporting/dashboard.html", context)
 
@@ -53,11 +62,35 @@ def _commune(plan: Plan, key: str):
     return get_object_or_404(plan.communes, insee=key)
 
 
+PLANS_PER_PAGE = 50
+
+
 @require_GET
 def plans_dashboard(request: HttpRequest) -> HttpResponse:
-    """Every plan the user may read, side by side: for the CAF, every plan it signed."""
-    lines = plans_side_by_side(Plan.objects.visible_to(request.user).order_by("territory"))
-    return render(request, "reporting/plans.html", {"lines": lines})
+    """Every plan the user may read, side by side (for the CAF, every plan it signed), summed
+    up in SQL, filtered, sorted and paged from the query string; the totals cover them all."""
+    plans = Plan.objects.visible_to(request.user)
+    form = PlansFilterForm(request.GET or None)
+    filters = form.filters()
+    page = Paginator(filtered_plans(plans, **filters), PLANS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "sort": filters["sort"],
+        "page": page,
+        "lines": [plan_line(plan) for plan in page],
+        "totals": plans_totals(plans),
+        "filtered": any(value for key, value in filters.items() if key != "sort"),
+        # (sort key, heading): a heading with a key sorts by it, and the other way when it does.
+        "columns": [
+            ("territory", "Territoire"),
+            ("", "Période"),
+            ("", "Fiches"),
+            ("progress", "Avancement global"),
+            ("late", "En retard"),
+            ("last_copil", "Dernier COPIL"),
+        ],
+    }
+    return render(request, "reporting/plans.html", context)
 
 
 def _plan(request: HttpRequest, slug: str) -> Plan:
@@ -383,7 +416,11 @@ def calendar_feed_token(request: HttpRequest) -> HttpResponse:
 def calendar_feed_link(request: HttpRequest, url_name: str, **kwargs) -> dict | None:
     """The user's feed address for a page, if they asked for one already. One query."""
     feed = CalendarFeedToken.objects.filter(user=request.user).only("token").first()
-    if feed is None:
+    return _feed_link(request, feed.token if feed else None, url_name, **kwargs)
+
+
+def _feed_link(request: HttpRequest, token: str | None, url_name: str, **kwargs) -> dict | None:
+    if token is None:
         return None
-    url = request.build_absolute_uri(reverse(url_name, kwargs={**kwargs, "token": feed.token}))
+    url = request.build_absolute_uri(reverse(url_name, kwargs={**kwargs, "token": token}))
     return {"url": url, "webcal": "webcal://" + url.split("://", 1)[1]}
