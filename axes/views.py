@@ -2,13 +2,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from axes.forms import InviteForm, RoleForm
-from axes.models import Finding, Plan, PlanRole, Role
+from axes.models import Plan, PlanRole, Role
 from axes.services import awaits_first_sign_in, invite, link_validity, send_invitation
 
 
@@ -40,15 +39,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # Imported here: reporting → actions → axes is the direction of dependencies, and the plan
     # page is the one place where axes needs its fiches.
-    from actions.models import Action
+    from actions.listing import plan_page
 
     plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
-    axes = plan.axes.prefetch_related(
-        Prefetch("findings", queryset=Finding.objects.all()),
-        Prefetch("actions", queryset=Action.objects.for_listing(), to_attr="listed_actions"),
-    )
     can_manage = Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists()
-    return render(request, "axes/plan_detail.html", {"plan": plan, "axes": axes, "can_manage": can_manage})
+    # Paged: a plan may hold a thousand fiches (issue 10).
+    context = {"plan": plan, "can_manage": can_manage, **plan_page(plan, request.GET.get("page"))}
+    return render(request, "axes/plan_detail.html", context)
 
 
 def _managed_plan(request: HttpRequest, slug: str) -> Plan:
