@@ -113,7 +113,7 @@ class ActionQuerySet(models.QuerySet):
         return self.filter(
             Q(plan__in=Plan.objects.managed_by(user))
             | _represents(user, OuterRef("plan"), "piloted_actions", OuterRef("pk"))
-        )
+        ).filter(plan__closed_at=None)  # a closed (renewed) plan is read-only
 
     def notable_by(self, user):
         """Fiches the user may add a note de suivi to: those they may edit and, for a
@@ -124,7 +124,7 @@ class ActionQuerySet(models.QuerySet):
             Q(pk__in=self.editable_by(user).values("pk"))
             | _represents(user, OuterRef("plan"), "partnerships__action", OuterRef("pk"))
             | _represents(user, OuterRef("plan"), "steps__action", OuterRef("pk"))
-        )
+        ).filter(plan__closed_at=None)
 
     def with_deadline(self, today: datetime.date | None = None):
         """Annotate `deadline` (the last end date of the calendar) and `is_late`.
@@ -227,6 +227,16 @@ class Action(Versioned):
         "avancement (%)", default=0, help_text="Une fiche réalisée est à 100 %."
     )
     archived_at = models.DateTimeField("archivée le", null=True, blank=True, editable=False)
+    # The same fiche in the plan this one renews (reporting.renewal): "Suite de l'action N".
+    previous = models.ForeignKey(
+        "self",
+        verbose_name="fiche du plan précédent",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="continuations",
+    )
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="archivée par",
@@ -328,7 +338,7 @@ class StepQuerySet(models.QuerySet):
         return self.filter(
             Q(action__in=Action.objects.editable_by(user))
             | _represents(user, OuterRef("action__plan"), "", OuterRef("commune"))
-        )
+        ).filter(action__plan__closed_at=None)
 
 
 class Step(Versioned):

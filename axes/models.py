@@ -41,11 +41,16 @@ class PlanQuerySet(models.QuerySet):
             return self.none()
         return self.filter(Exists(PlanRole.objects.filter(plan=OuterRef("pk"), user=user, role__in=roles)))
 
+    def open(self):
+        """Plans still running: a plan closed by its renewal (Plan.closed_at) is read-only."""
+        return self.filter(closed_at=None)
+
     def managed_by(self, user):
-        """Plans whose fiches the user may all edit and whose members they may manage."""
+        """Plans whose fiches the user may all edit and whose members they may manage. A closed
+        plan is managed by nobody, superusers included: it is kept as it ended, readable only."""
         if user.is_authenticated and user.is_superuser:
-            return self.all()
-        return self.with_role(user, MANAGER_ROLES)
+            return self.open()
+        return self.with_role(user, MANAGER_ROLES).open()
 
     def contributed_by(self, user):
         return self.with_role(user, [Role.CONTRIBUTOR])
@@ -77,6 +82,10 @@ class Plan(models.Model):
         blank=True,
         limit_choices_to={"kind": "commune"},
     )
+    # Set when the plan is renewed (reporting.renewal): from then on it is read-only, kept with
+    # its history. Every write permission goes through PlanQuerySet.managed_by and the fiche and
+    # step querysets built on it, which leave closed plans out.
+    closed_at = models.DateTimeField("clos le", null=True, blank=True, editable=False)
 
     objects = PlanQuerySet.as_manager()
 
