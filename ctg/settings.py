@@ -160,6 +160,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "suivi-ctg@localhost")
+# The site as reminder emails link to it (read outside any request): https://ctg.example.fr
+CTG_BASE_URL = os.environ.get("CTG_BASE_URL", "http://127.0.0.1:8000")
 
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

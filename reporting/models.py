@@ -214,3 +214,87 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendrier de {self.user}"
+
+
+# ---------------------------------------------------------------------------
+# Reminders by email (reporting.reminders)
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", "Hebdomadaire"
+    MONTHLY = "monthly", "Mensuelle"
+    NEVER = "never", "Jamais"
+
+
+DEFAULT_STALE_MONTHS = 3
+
+
+class ReminderPreference(models.Model):
+    """How often a person wants their digest, and when a fiche they pilot counts as forgotten.
+    A person without a row gets the defaults (weekly, 3 months)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        on_delete=models.CASCADE,
+        related_name="reminder_preference",
+    )
+    frequency = models.CharField(
+        "fréquence des rappels", max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY
+    )
+    stale_months = models.PositiveSmallIntegerField(
+        "fiches sans mise à jour depuis (mois)",
+        default=DEFAULT_STALE_MONTHS,
+        help_text="Le rappel signale les fiches que vous pilotez restées sans mise à jour aussi longtemps.",
+    )
+    updated_at = models.DateTimeField("modifiées le", auto_now=True)
+
+    class Meta:
+        verbose_name = "préférence de rappel"
+        verbose_name_plural = "préférences de rappel"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stale_months__gte=1, stale_months__lte=24),
+                name="reminder_stale_months_range",
+                violation_error_message="Le délai est compris entre 1 et 24 mois.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rappels de {self.user} : {self.get_frequency_display().lower()}"
+
+
+class ReminderSending(models.Model):
+    """One digest sent: to whom, for which plan, for which period ("2026-W49", "2026-12").
+
+    The row is inserted before the message is sent, in the same transaction: a second worker
+    running at the same time waits on the unique index, then fails to insert and skips; a
+    message that fails to send rolls its row back and is tried again on the next run."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="destinataire",
+        on_delete=models.CASCADE,
+        related_name="reminder_sendings",
+    )
+    plan = models.ForeignKey(
+        Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="reminder_sendings"
+    )
+    period = models.CharField("période", max_length=10)
+    sent_at = models.DateTimeField("envoyé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "rappel envoyé"
+        verbose_name_plural = "rappels envoyés"
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "plan", "period"],
+                name="reminder_sent_once_per_period",
+                violation_error_message="Ce rappel a déjà été envoyé pour cette période.",
+            ),
+        ]
+        # The unique index also serves the lookup of who already had this period's digest.
+
+    def __str__(self) -> str:
+        return f"Rappel {self.period} à {self.user} ({self.plan.slug})"

@@ -8,6 +8,7 @@ from django_tasks import task
 from axes.models import Plan
 from reporting.models import GeneratedReport, ReportStatus
 from reporting.pdf import render_pdf
+from reporting.reminders import send_reminders
 from reporting.reports import ReportError, bilan_year, filename, fingerprint, report_context
 
 # Made in the background: a dossier can take seconds. A fiche alone is made in the request.
@@ -54,3 +55,11 @@ def generate_report(report_id: int) -> None:
     report.finished_at = timezone.now()
     report.progress, report.step, report.status = 100, "Prêt", ReportStatus.DONE
     report.save()
+
+
+@task()
+def send_reminders_task(plan_slug: str | None = None) -> int:
+    """The reminders, sent by a worker (`send_reminders --queue`). Several workers may take the
+    same run: each digest is claimed before it is sent (reporting.reminders)."""
+    plans = Plan.objects.filter(slug=plan_slug) if plan_slug else None
+    return len(send_reminders(plans).sent)

@@ -33,3 +33,13 @@ urlpatterns += [
         name="commune_calendar_feed",
     ),
 ]
+
+urlpatterns += [
+    path("compte/notifications/", views.reminder_preferences, name="reminder_preferences"),
+    # Signed links from the reminder emails: no sign-in (see reporting.reminders).
+    path(
+        "compte/notifications/desabonnement/<str:token>/",
+        views.reminders_unsubscribe,
+        name="reminders_unsubscribe",
+    ),
+]

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -8,14 +9,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from actions.models import Action
 from axes.models import Plan
 from reporting import exports, ics
 from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm, PlansFilterForm
-from reporting.models import CalendarFeedToken, Decision, ReportStatus
+from reporting.models import CalendarFeedToken, Decision, Frequency, ReminderPreference, ReportStatus
 from reporting.overview import commune_overview, filtered_plans, plan_line, plan_overview, plans_totals
+from reporting.reminders import ReminderPreferenceForm, preference_of, user_pk_from_token
 from reporting.reports import ReportError, build_report
 from reporting.tasks import request_report
 
@@ -424,3 +427,35 @@ def _feed_link(request: HttpRequest, token: str | None, url_name: str, **kwargs)
         return None
     url = request.build_absolute_uri(reverse(url_name, kwargs={**kwargs, "token": token}))
     return {"url": url, "webcal": "webcal://" + url.split("://", 1)[1]}
+
+
+# ---------------------------------------------------------------------------
+# Reminders: the account's preferences and the one-click unsubscribe (reporting.reminders)
+
+
+@require_http_methods(["GET", "POST"])
+def reminder_preferences(request: HttpRequest) -> HttpResponse:
+    form = ReminderPreferenceForm(request.POST or None, instance=preference_of(request.user))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Vos préférences de rappel sont enregistrées.")
+        return redirect("reminder_preferences")
+    return render(
+        request, "reporting/reminder_preferences.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+@login_not_required
+@csrf_exempt  # RFC 8058: mail clients POST the link without any token; it can only unsubscribe
+@require_http_methods(["GET", "POST"])
+def reminders_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a confirmation button; POST (the button, or a mail client's one-click
+    `List-Unsubscribe=One-Click`) sets the signed user's reminders to "jamais"."""
+    user_pk = user_pk_from_token(token)
+    user = get_user_model().objects.filter(pk=user_pk).first() if user_pk is not None else None
+    if user is None:
+        return render(request, "reporting/unsubscribe_invalid.html", status=400)
+    if request.method == "POST":
+        ReminderPreference.objects.update_or_create(user=user, defaults={"frequency": Frequency.NEVER})
+        return render(request, "reporting/unsubscribe.html", {"done": True, "email": user.email})
+    return render(request, "reporting/unsubscribe.html", {"done": False, "email": user.email})
