@@ -1,4 +1,4 @@
-"""The three reports: dossier COPIL, bilan annuel pour la CAF, fiche-action.
+"""The reports: dossier COPIL, bilan annuel pour la CAF, fiche-action, évaluation finale.
 
 Each builds its context as plain data from reporting.overview and reporting.snapshot, the same
 named queries as the dashboard; the bilan of a year reads the plan as it stood on 31 December.
@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.db.models import F, Func, IntegerField, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
+from actions.models import OPEN_STATUSES, Action, Status
 from actions.state import plan_state
 from axes.models import Finding, Plan
-from reporting.models import Decision, Meeting
-from reporting.overview import plan_overview
+from reporting.models import Decision, Instance, Meeting
+from reporting.overview import plan_overview, status_counts
 from reporting.pdf import render_pdf
-from reporting.snapshot import end_of_year, fiches_now, new_notes
+from reporting.snapshot import Fiche, StepLine, end_of_year, fiches_at, fiches_now, new_notes
 
 KINDS = {
     "copil": "Dossier COPIL",
     "bilan": "Bilan annuel pour la CAF",
     "fiche": "Fiche-action",
+    "evaluation": "Évaluation finale",
 }
 
 
@@ -62,8 +64,39 @@ NOTE_HEADINGS = [
 ]
 
 
+@dataclass(frozen=True)
+class CarriedFiche(Fiche):
+    """A fiche as the reports print it: with, when it carries on a fiche of the plan it renews,
+    "Suite de l'action N du plan X" (Action.previous)."""
+
+    previous: str = ""
+
+
+def with_previous(plan: Plan, fiches: list[Fiche]) -> list[CarriedFiche]:
+    """The fiches, each told where it comes from (reporting.renewal). One query."""
+    origins = {
+        pk: f"Suite de l'action {number} du plan « {title} » ({start}-{end})"
+        for pk, number, title, start, end in Action.objects.filter(
+            plan=plan, previous__isnull=False
+        ).values_list(
+            "pk",
+            "previous__number",
+            "previous__plan__title",
+            "previous__plan__start_year",
+            "previous__plan__end_year",
+        )
+    }
+    names = [f.name for f in fields(Fiche)]
+    return [
+        CarriedFiche(**{name: getattr(fiche, name) for name in names}, previous=origins.get(fiche.pk, ""))
+        for fiche in fiches
+    ]
+
+
 def _fiche_context(plan: Plan, number: int | None, today: datetime.date) -> dict:
-    fiche = next(iter(fiches_now(plan, today=today, numbers=[number]) if number else []), None)
+    fiche = next(
+        iter(with_previous(plan, fiches_now(plan, today=today, numbers=[number])) if number else []), None
+    )
     if fiche is None:
         raise ReportError(f"Le plan « {plan.slug} » n'a pas de fiche-action n° {number}.")
     last = Meeting.objects.last_copil(plan, today)
@@ -86,7 +119,10 @@ def _copil_context(plan: Plan, today: datetime.date) -> dict:
     sections = [
         (
             summary,
-            [(fiche, written.get(fiche.pk, []) if since else list(fiche.notes)) for fiche in summary.actions],
+            [
+                (fiche, written.get(fiche.pk, []) if since else list(fiche.notes))
+                for fiche in with_previous(plan, summary.actions)
+            ],
         )
         for summary in o.axes
     ]
@@ -137,6 +173,75 @@ def _bilan_context(plan: Plan, year: int, today: datetime.date) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class EvaluatedFiche:
+    """One fiche over the whole period, for the final evaluation."""
+
+    fiche: CarriedFiche
+    years: tuple[tuple[int, Fiche | None], ...]  # the fiche as it stood on 31 December of each past year
+    steps_done: tuple[str, ...]
+    steps_open: tuple[str, ...]
+    indicators: tuple[tuple[object, tuple], ...]  # (IndicatorLine, ((year, (value, comment) | None), …))
+
+
+def _work(steps: tuple[StepLine, ...]) -> list[tuple[str, bool]]:
+    """The steps that are work, as text: a commune's heading names its sub-steps."""
+    return [
+        (f"{step.text} : {child.text}" if step.children else step.text, child.done)
+        for step in steps
+        for child in (step.children or (step,))
+    ]
+
+
+def _evaluation_context(plan: Plan, today: datetime.date) -> dict:
+    """The whole period: each fiche's state now and at the end of each past year (from the
+    history), indicators year by year against baseline and target, the COPILs' decisions, what
+    was done and what was not. A fixed number of queries per year of the plan."""
+    o = plan_overview(plan, today=today, full=True)
+    period = list(range(plan.start_year, plan.end_year + 1))
+    past = [year for year in period if year < today.year]
+    at_year_end = {year: {f.pk: f for f in fiches_at(plan, end_of_year(year))} for year in past}
+    sections = []
+    for summary in o.axes:
+        rows = []
+        for fiche in with_previous(plan, summary.actions):
+            work = _work(fiche.steps)
+            rows.append(
+                EvaluatedFiche(
+                    fiche=fiche,
+                    years=tuple((year, at_year_end[year].get(fiche.pk)) for year in past),
+                    steps_done=tuple(text for text, done in work if done),
+                    steps_open=tuple(text for text, done in work if not done),
+                    indicators=tuple(
+                        (indicator, tuple((year, indicator.value_of(year)) for year in period))
+                        for indicator in fiche.indicators
+                    ),
+                )
+            )
+        sections.append((summary, rows))
+    copils = list(
+        plan.meetings.filter(instance=Instance.COPIL)
+        .order_by("date", "pk")
+        .prefetch_related("decisions__actions")
+    )
+    return {
+        "plan": plan,
+        "o": o,
+        "sections": sections,
+        "period": period,
+        "past": past,
+        "year_statuses": [(f"31/12/{year}", status_counts(at_year_end[year].values())) for year in past]
+        + [(f"{today:%d/%m/%Y}", o.statuses)],
+        "done": [f for f in o.actions if f.status == Status.DONE],
+        "abandoned": [f for f in o.actions if f.status == Status.ABANDONED],
+        "unfinished": [f for f in o.actions if f.status in OPEN_STATUSES],
+        "copils": copils,
+        "title": KINDS["evaluation"],
+        "subtitle": f"Période {plan.start_year}-{plan.end_year}, état au {today:%d/%m/%Y}",
+        "today": today,
+    }
+
+
 def report_context(
     kind: str, plan: Plan, *, year: int | None = None, number: int | None = None
 ) -> tuple[str, dict]:
@@ -147,11 +252,18 @@ def report_context(
         return "reporting/pdf/copil.html", _copil_context(plan, today)
     if kind == "bilan":
         return "reporting/pdf/bilan.html", _bilan_context(plan, bilan_year(plan, year), today)
+    if kind == "evaluation":
+        return "reporting/pdf/evaluation.html", _evaluation_context(plan, today)
     raise ReportError(f"Rapport inconnu : « {kind} ». Rapports possibles : {', '.join(KINDS)}.")
 
 
 def filename(kind: str, plan: Plan, *, year: int | None = None, number: int | None = None) -> str:
-    suffix = {"copil": "dossier-copil", "bilan": f"bilan-caf-{year}", "fiche": f"fiche-{number}"}[kind]
+    suffix = {
+        "copil": "dossier-copil",
+        "bilan": f"bilan-caf-{year}",
+        "fiche": f"fiche-{number}",
+        "evaluation": "evaluation-finale",
+    }[kind]
     return f"{slugify(plan.slug)}-{suffix}.pdf"
 
 

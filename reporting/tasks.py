@@ -12,7 +12,7 @@ from reporting.reminders import send_reminders
 from reporting.reports import ReportError, bilan_year, filename, fingerprint, report_context
 
 # Made in the background: a dossier can take seconds. A fiche alone is made in the request.
-BACKGROUND_KINDS = ["copil", "bilan"]
+BACKGROUND_KINDS = ["copil", "bilan", "evaluation"]
 
 
 @transaction.atomic
