@@ -43,3 +43,8 @@ urlpatterns += [
         name="reminders_unsubscribe",
     ),
 ]
+
+urlpatterns += [
+    path("plans/<slug:slug>/renouveler/", views.plan_renew, name="plan_renew"),
+    path("plans/<slug:slug>/reconduction/", views.plan_renewal, name="plan_renewal"),
+]

@@ -19,6 +19,7 @@ from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm, Plans
 from reporting.models import CalendarFeedToken, Decision, Frequency, ReminderPreference, ReportStatus
 from reporting.overview import commune_overview, filtered_plans, plan_line, plan_overview, plans_totals
 from reporting.reminders import ReminderPreferenceForm, preference_of, user_pk_from_token
+from reporting.renewal import RenewalError, RenewalForm, may_renew, renew_plan
 from reporting.reports import ReportError, build_report
 from reporting.tasks import request_report
 
@@ -459,3 +460,60 @@ def reminders_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         ReminderPreference.objects.update_or_create(user=user, defaults={"frequency": Frequency.NEVER})
         return render(request, "reporting/unsubscribe.html", {"done": True, "email": user.email})
     return render(request, "reporting/unsubscribe.html", {"done": False, "email": user.email})
+
+
+# ---------------------------------------------------------------------------
+# The next plan (reporting.renewal)
+
+
+@require_http_methods(["GET", "POST"])
+def plan_renew(request: HttpRequest, slug: str) -> HttpResponse:
+    """Start the next plan from this one: administrateurs of the plan and superusers only (404
+    for those who may not read the plan, 403 for those who may only read it)."""
+    plan = _plan(request, slug)
+    if not may_renew(request.user, plan):
+        if plan.closed_at is not None:
+            raise PermissionDenied("Ce plan est clos : il a déjà été renouvelé.")
+        raise PermissionDenied("Seuls les administrateurs du plan peuvent le renouveler.")
+    actions = list(Action.objects.filter(plan=plan).order_by("number"))
+    form = RenewalForm(request.POST or None, plan=plan, actions=actions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            renewal = renew_plan(
+                plan,
+                slug=data["slug"],
+                title=data["title"],
+                start_year=data["start_year"],
+                end_year=data["end_year"],
+                numbers=data["carry"],
+                by=request.user,
+            )
+        except RenewalError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        messages.success(
+            request,
+            f"Le plan {renewal.plan.start_year}-{renewal.plan.end_year} est créé avec "
+            f"{len(renewal.carried)} fiche(s) poursuivie(s) ; le plan {plan.start_year}-{plan.end_year} "
+            "est désormais clos, en lecture seule.",
+        )
+        return redirect("plan_renewal", slug=renewal.plan.slug)
+    context = {"plan": plan, "form": form}
+    return render(request, "reporting/renew.html", context, status=422 if form.errors else 200)
+
+
+@require_GET
+def plan_renewal(request: HttpRequest, slug: str) -> HttpResponse:
+    """What a renewal carried: each fiche of the new plan and the fiche it carries on."""
+    plan = _plan(request, slug)
+    fiches = (
+        Action.objects.filter(plan=plan, previous__isnull=False)
+        .select_related("previous__plan")
+        .order_by("number")
+    )
+    previous_plan = fiches[0].previous.plan if fiches else None
+    return render(
+        request,
+        "reporting/renewal_result.html",
+        {"plan": plan, "fiches": fiches, "previous_plan": previous_plan},
+    )
