@@ -662,10 +662,12 @@ class ImportReport:
 class _Organisations:
     """Finds organisations by name, creating the ones the installation does not know yet."""
 
-    def __init__(self, declared: list[dict[str, Any]], report: ImportReport):
+    def __init__(self, declared: list[dict[str, Any]], report: ImportReport, named=()):
         self.declared = {org["name"]: org for org in declared}
         self.report = report
-        names = set(self.declared)
+        # Every organisation the document names, in one query: a name missing from the cache
+        # is then one the installation does not have.
+        names = set(self.declared) | set(named)
         self.cache = {org.name: org for org in Organisation.objects.filter(name__in=names)}
 
     def get(self, name: str, *, kind: str = OrganisationKind.OTHER, insee: str | None = None) -> Organisation:
@@ -725,8 +727,11 @@ class _Writer:
         self._mark(obj).delete()
 
     def create_all(self, model, objects) -> list:
+        objects = list(objects)
+        if not objects:
+            return []
         return bulk_create_with_history(
-            list(objects), model, default_user=self.by, default_change_reason=self.reason
+            objects, model, default_user=self.by, default_change_reason=self.reason
         )
 
     def sync(self, model, existing: list, wanted: list[dict[str, Any]], **common) -> list:
@@ -826,48 +831,83 @@ def _new_notes(action: Action | None, spec: dict[str, Any]) -> list[dict[str, An
     return new
 
 
-def _create_children(action: Action, spec: dict[str, Any], orgs: _Organisations, writer: _Writer) -> None:
-    """A new fiche's lists, created in bulk (a fixed number of queries per fiche)."""
-    lists = _list_fields(spec, orgs)
-    parents = writer.create_all(
-        Step, (Step(action=action, position=i, **_step_fields(s, orgs)) for i, s in enumerate(spec["steps"]))
+def _named_organisations(data: dict[str, Any]) -> set[str]:
+    """The names of all the organisations a document refers to (plan, pilots, partners, steps)."""
+    plan = data["plan"]
+    names = {org["name"] for org in plan.get("organisations", [])}
+    names |= {c["name"] for c in plan.get("communes", [])} | set(plan.get("signatories", []))
+    for _, action in _iter_actions(data):
+        names |= set(action.get("pilots", []))
+        names |= {p["organisation"] for p in action["partners"] if p.get("organisation")}
+        for step in action["steps"]:
+            names |= {s["commune"] for s in [step, *step.get("children", [])] if s.get("commune")}
+    return names
+
+
+def _create_fiches(
+    fiches: list[tuple[Action, dict[str, Any]]], orgs: _Organisations, writer: _Writer
+) -> None:
+    """New fiches and everything they hold, created in bulk for all of them together: two
+    queries (rows and history rows) per kind of row, whatever the number of fiches."""
+    if not fiches:
+        return
+    actions = writer.create_all(Action, [action for action, _ in fiches])
+    Action.pilots.through.objects.bulk_create(
+        [
+            Action.pilots.through(action=action, organisation=orgs.get(name))
+            for action, (_, spec) in zip(actions, fiches, strict=True)
+            for name in dict.fromkeys(spec.get("pilots", []))
+        ]
     )
+    lists = [
+        (action, spec, _list_fields(spec, orgs)) for action, (_, spec) in zip(actions, fiches, strict=True)
+    ]
+    tops = [
+        (Step(action=action, position=i, **_step_fields(s, orgs)), s)
+        for action, spec, _ in lists
+        for i, s in enumerate(spec["steps"])
+    ]
+    writer.create_all(Step, [step for step, _ in tops])
     writer.create_all(
         Step,
-        (
-            Step(action=action, parent=parent, position=k, **_step_fields(c, orgs))
-            for parent, s in zip(parents, spec["steps"], strict=True)
+        [
+            Step(action=parent.action, parent=parent, position=k, **_step_fields(c, orgs))
+            for parent, s in tops
             for k, c in enumerate(s.get("children", []))
-        ),
+        ],
     )
     writer.create_all(
         ActionPartner,
-        (ActionPartner(action=action, position=i, **p) for i, p in enumerate(lists["partners"])),
+        [ActionPartner(action=a, position=i, **p) for a, _, f in lists for i, p in enumerate(f["partners"])],
     )
     writer.create_all(
-        Condition, (Condition(action=action, position=i, **c) for i, c in enumerate(lists["conditions"]))
+        Condition,
+        [Condition(action=a, position=i, **c) for a, _, f in lists for i, c in enumerate(f["conditions"])],
     )
     writer.create_all(
         CalendarEntry,
-        (CalendarEntry(action=action, position=i, **e) for i, e in enumerate(lists["calendar"])),
+        [CalendarEntry(action=a, position=i, **e) for a, _, f in lists for i, e in enumerate(f["calendar"])],
     )
-    indicators = writer.create_all(
-        Indicator, (Indicator(action=action, position=i, **ind) for i, ind in enumerate(lists["indicators"]))
-    )
+    indicators = [
+        (Indicator(action=a, position=i, **ind), spec_ind)
+        for a, spec, f in lists
+        for i, (ind, spec_ind) in enumerate(zip(f["indicators"], spec.get("indicators", []), strict=True))
+    ]
+    writer.create_all(Indicator, [indicator for indicator, _ in indicators])
     writer.create_all(
         IndicatorValue,
-        (
+        [
             IndicatorValue(
                 indicator=indicator,
                 year=v["year"],
                 value=_decimal(v["value"]),
                 comment=v.get("comment") or "",
             )
-            for indicator, ind in zip(indicators, spec.get("indicators", []), strict=True)
+            for indicator, ind in indicators
             for v in ind.get("values", [])
-        ),
+        ],
     )
-    writer.create_all(Note, (Note(action=action, **n) for n in _file_notes(spec)))
+    writer.create_all(Note, [Note(action=a, **n) for a, spec, _ in lists for n in _file_notes(spec)])
 
 
 def _update_children(action: Action, spec: dict[str, Any], orgs: _Organisations, writer: _Writer) -> None:
@@ -1144,7 +1184,7 @@ def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -
         plan.save()
     writer = _Writer(by=by, reason=IMPORT_REASON if created else import_reason(filename))
     report = ImportReport(plan=plan, created=created)
-    orgs = _Organisations(spec.get("organisations", []), report)
+    orgs = _Organisations(spec.get("organisations", []), report, _named_organisations(data))
     plan.communes.set(
         [
             orgs.get(c["name"], kind=OrganisationKind.COMMUNE, insee=c.get("insee"))
@@ -1153,8 +1193,9 @@ def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -
     )
     plan.signatories.set([orgs.get(name) for name in spec.get("signatories", [])])
 
-    existing_actions, existing_axes = _existing(plan)
+    existing_actions, existing_axes = _existing(plan) if not created else ({}, {})
     kept_axes, kept_actions = set(), set()
+    new_fiches: list[tuple[Action, dict[str, Any]]] = []
     for axis_spec in data["axes"]:
         axis = existing_axes.get(axis_spec["number"]) or Axis(plan=plan, number=axis_spec["number"])
         kept_axes.add(axis.number)
@@ -1197,6 +1238,11 @@ def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -
                 action.archived_at, action.archived_by = None, None
                 report.restored_actions.append(action.number)
             archiving = archived_at is not None and (stored is None or not stored.is_archived)
+            if stored is None:  # created with the other new fiches, in bulk, after the loop
+                for name, value in own.items():
+                    setattr(action, name, value)
+                new_fiches.append((action, action_spec))
+                continue
             if (
                 stored is None
                 or restoring
@@ -1207,13 +1253,10 @@ def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -
                     setattr(action, name, value)
                 writer.save(action)
             pilots = [orgs.get(name) for name in action_spec.get("pilots", [])]
-            if stored is None:
+            if {org.pk for org in stored.pilots.all()} != {org.pk for org in pilots}:
                 action.pilots.set(pilots)
-                _create_children(action, action_spec, orgs, writer)
-            else:
-                if {org.pk for org in stored.pilots.all()} != {org.pk for org in pilots}:
-                    action.pilots.set(pilots)
-                _update_children(action, action_spec, orgs, writer)
+            _update_children(action, action_spec, orgs, writer)
+    _create_fiches(new_fiches, orgs, writer)
 
     for number in sorted(set(existing_actions) - kept_actions):
         action = existing_actions[number]

@@ -124,7 +124,7 @@ def bulk_plans(
                 title=f"Action {n}",
                 fiche_title=f"Action {n}",
                 status=STATUSES[n % len(STATUSES)],
-                progress=100 if STATUSES[n % len(STATUSES)] == Status.DONE else 10 * n,
+                progress=100 if STATUSES[n % len(STATUSES)] == Status.DONE else (10 * n) % 100,
             )
             for axis in axes
             for n in range(1, fiches_per_plan + 1)
