@@ -12,7 +12,7 @@ from actions.models import (
 )
 
 
-class StepInline(admin.TabularInline):
+class StepInline(admin.StackedInline):
     model = Step
     extra = 0
     fields = ["position", "text", "parent", "commune", "done"]
@@ -32,29 +32,29 @@ class StepInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class PartnerInline(admin.TabularInline):
+class PartnerInline(admin.StackedInline):
     model = ActionPartner
     extra = 0
     autocomplete_fields = ["organisation"]
 
 
-class ConditionInline(admin.TabularInline):
+class ConditionInline(admin.StackedInline):
     model = Condition
     extra = 0
 
 
-class CalendarInline(admin.TabularInline):
+class CalendarInline(admin.StackedInline):
     model = CalendarEntry
     extra = 0
 
 
-class IndicatorInline(admin.TabularInline):
+class IndicatorInline(admin.StackedInline):
     model = Indicator
     extra = 0
     show_change_link = True
 
 
-class NoteInline(admin.TabularInline):
+class NoteInline(admin.StackedInline):
     model = Note
     extra = 0
     fields = ["date", "text", "author", "author_name"]
@@ -76,7 +76,7 @@ class ActionAdmin(admin.ModelAdmin):
         return Action.all_objects.select_related(*self.list_select_related)
 
 
-class IndicatorValueInline(admin.TabularInline):
+class IndicatorValueInline(admin.StackedInline):
     model = IndicatorValue
     extra = 0
 

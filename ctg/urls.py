@@ -9,6 +9,9 @@ from partners.signin import ThrottledAdminAuthenticationForm, ThrottledAuthentic
 
 # Both sign-in pages count failures and lock (partners.signin).
 admin.site.login_form = ThrottledAdminAuthenticationForm
+admin.site.site_header = "Administration de Suivi CTG"
+admin.site.site_title = "Suivi CTG"
+admin.site.index_title = "Administration de l'installation"
 
 # Sign-in and password pages: the only ones open without an account (LoginRequiredMiddleware).
 accounts = [

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
@@ -6,6 +7,10 @@ from actions.admin import ActionAdmin
 from actions.models import Action
 from reporting.exports import ActionResource
 from reporting.models import CalendarFeedToken, Decision, Meeting
+
+# The task queue's section of the admin, in French (its app ships no translation). Only the
+# app's label: changing its models' Meta would ask for a migration in a third-party app.
+apps.get_app_config("django_tasks_database").verbose_name = "Tâches en arrière-plan (rapports PDF)"
 
 # The fiches admin gains the app's export (French columns, formulas made inert). Registered
 # here so that actions never imports reporting: apps import downwards only.

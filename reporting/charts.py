@@ -139,11 +139,13 @@ def timeline(plan, actions, today: datetime.date) -> dict:
         for half, month in ((1, 1), (2, 7)):
             first = datetime.date(year, month, 1)
             semesters.append({"x": x(first), "label": f"S{half}", "year": year, "year_start": half == 1})
-    rows, undated, table = [], 0, []
+    rows, undated, undated_actions, table = [], 0, [], []
     for action in actions:
         dated = [e for e in action.calendar if e.start or e.end]
         if not dated:
             undated += 1
+            # Listed under the chart: a fiche the timeline cannot place is not forgotten.
+            undated_actions.append((action, [e.label for e in action.calendar]))
             continue
         bars = []
         for entry in dated:
@@ -173,5 +175,6 @@ def timeline(plan, actions, today: datetime.date) -> dict:
         "today_label": today.strftime("%d/%m/%Y"),
         "rows": rows,
         "undated": undated,
+        "undated_actions": undated_actions,
         "table": table,
     }

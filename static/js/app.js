@@ -137,12 +137,17 @@ document.addEventListener("htmx:sendError", function () {
     document.querySelectorAll(".chart-data-toggle").forEach(function (button) {
       var data = document.getElementById(button.getAttribute("aria-controls"));
       if (!data) return;
-      button.hidden = false;
-      data.classList.add("visually-hidden");
-      button.addEventListener("click", function () {
-        var open = button.getAttribute("aria-expanded") !== "true";
+      // Out of sight, its scrolling region leaves the Tab order (screen readers still read it).
+      var regions = data.querySelectorAll("[tabindex]");
+      function show(open) {
         button.setAttribute("aria-expanded", open ? "true" : "false");
         data.classList.toggle("visually-hidden", !open);
+        regions.forEach(function (region) { region.setAttribute("tabindex", open ? "0" : "-1"); });
+      }
+      button.hidden = false;
+      show(false);
+      button.addEventListener("click", function () {
+        show(button.getAttribute("aria-expanded") !== "true");
       });
     });
   }

@@ -53,7 +53,7 @@ def test_every_chart_has_its_table(reader_client, val_aigo):
     assert charts == 3
     assert html.count('<table class="chart-data">') == charts
     for title in ["Avancement moyen par axe", "Statut des fiches par axe", "Calendrier des fiches-actions"]:
-        assert f"<caption>{title}" in html
+        assert f'-donnees-titre">{title}' in html
 
 
 def test_changes_since_the_last_copil(client, reader_client, val_aigo):

@@ -27,4 +27,5 @@ class Command(BaseCommand):
         except ReportError as exc:
             raise CommandError(str(exc)) from exc
         Path(output).write_bytes(report.pdf)
-        self.stdout.write(f"{KINDS[kind]} écrit dans {output} ({len(report.pdf) // 1024} Ko).")
+        written = "écrite" if kind == "fiche" else "écrit"  # la fiche-action ; le dossier, le bilan
+        self.stdout.write(f"{KINDS[kind]} {written} dans {output} ({len(report.pdf) // 1024} Ko).")
