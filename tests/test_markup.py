@@ -1,0 +1,78 @@
+"""What the HTML validator (vnu) would say of our pages, checked without Java (issue 12): no
+duplicate ids, `<time datetime>` without microseconds, no table directly inside a figure."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+
+from axes.models import Role
+from tests.factories import DecisionFactory, MeetingFactory, UserFactory, grant
+
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?)?$")
+
+
+class Markup(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.problems, self.stack = set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            if attrs["id"] in self.ids:
+                self.problems.append(f"id en double : {attrs['id']}")
+            self.ids.add(attrs["id"])
+        if tag == "time" and "datetime" in attrs and not DATETIME.match(attrs["datetime"]):
+            self.problems.append(f"datetime invalide : {attrs['datetime']}")
+        if tag == "table" and self.stack and self.stack[-1] == "figure":
+            self.problems.append("<table> directement dans <figure>")
+        if tag not in {"br", "img", "input", "meta", "link", "hr", "source", "rect", "line", "path"}:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag:
+                pass
+
+
+def problems_of(html):
+    parser = Markup()
+    parser.feed(html)
+    return parser.problems
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/plans/val-aigo/",
+        "/plans/val-aigo/fiches/",
+        "/plans/val-aigo/mes-fiches/",
+        "/plans/val-aigo/recherche/?q=jeunesse",
+        "/plans/val-aigo/tableau-de-bord/",
+        "/plans/val-aigo/reunions/",
+        "/plans/val-aigo/membres/",
+        "/plans/val-aigo/rapports/",
+        "/tableau-de-bord/",
+        "/accessibilite/",
+        "/mentions-legales/",
+        "/donnees-personnelles/",
+    ],
+)
+def test_pages_hold_no_markup_error(client, val_aigo, path):
+    coordinator = grant(UserFactory(), val_aigo, Role.COORDINATOR)
+    DecisionFactory(meeting=MeetingFactory(plan=val_aigo), actions=[val_aigo.actions.get(number=12)])
+    client.force_login(coordinator)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert problems_of(response.text) == []
+
+
+def test_the_checker_finds_what_it_looks_for():
+    html = '<p id="a"></p><p id="a"></p><time datetime="2025-01-01T10:00:00.123456+00:00">x</time><figure><table></table></figure>'
+    assert len(problems_of(html)) == 3
+
+
+def test_sign_in_page_holds_no_markup_error(client, db):
+    assert problems_of(client.get(reverse("login")).text) == []
