@@ -1,7 +1,13 @@
+import datetime
+import hashlib
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 class PermissionsPolicyMiddleware:
@@ -16,4 +22,55 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         if self.policy:
             response.headers.setdefault("Permissions-Policy", self.policy)
+        return response
+
+
+class SubmitOnceMiddleware:
+    """The same form sent twice by the same person within a few seconds is applied once.
+
+    With htmx the button is disabled while the request runs; without JavaScript a double click
+    sends two identical POSTs, which would create two notes, steps or meetings. The first one
+    records a fingerprint of (user, address, form content) before it runs; an identical one
+    within WINDOW seconds is answered with the first one's redirect and a French message, and
+    never reaches the view. Concurrent duplicates wait on the fingerprint's unique index.
+    File uploads are left alone: the import has its own preview and confirmation.
+    """
+
+    WINDOW = datetime.timedelta(seconds=10)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method != "POST"
+            or request.headers.get("HX-Request")
+            or not request.user.is_authenticated
+            or request.FILES
+        ):
+            return self.get_response(request)
+        from partners.models import FormSubmission
+
+        fields = sorted(
+            (name, values) for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"
+        )
+        key = hashlib.sha256(repr((request.user.pk, request.path, fields)).encode()).hexdigest()
+        now = timezone.now()
+        FormSubmission.objects.filter(sent_at__lt=now - self.WINDOW).delete()
+        try:
+            with transaction.atomic():
+                submission = FormSubmission.objects.create(key=key)
+        except IntegrityError:
+            first = FormSubmission.objects.filter(key=key).first()
+            messages.info(request, "Ce formulaire avait déjà été envoyé : il n'a été enregistré qu'une fois.")
+            target = (first.location if first else "") or request.headers.get("Referer") or request.path
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = request.path
+            return HttpResponseRedirect(target)
+        response = self.get_response(request)
+        if response.status_code in (301, 302, 303) and response.get("Location"):
+            FormSubmission.objects.filter(pk=submission.pk).update(location=response["Location"][:500])
+        elif response.status_code >= 400:
+            # Refused input changes nothing: sending it again (corrected or not) must run.
+            FormSubmission.objects.filter(pk=submission.pk).delete()
         return response

@@ -167,3 +167,19 @@ class SignInThrottle(models.Model):
     @staticmethod
     def ip_key(address: str) -> str:
         return f"ip:{address}"
+
+
+class FormSubmission(models.Model):
+    """A form just sent (without JavaScript): the same form sent twice within seconds, by a double
+    click or an impatient second click, is recorded once (see ctg.middleware.SubmitOnceMiddleware)."""
+
+    key = models.CharField("empreinte", max_length=64, unique=True)
+    sent_at = models.DateTimeField("envoyé le", auto_now_add=True, db_index=True)
+    location = models.CharField("redirigé vers", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "formulaire envoyé"
+        verbose_name_plural = "formulaires envoyés"
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… ({self.sent_at:%d/%m/%Y %H:%M:%S})"
