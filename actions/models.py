@@ -356,7 +356,7 @@ class Step(Versioned):
         related_name="children",
     )
     position = models.PositiveSmallIntegerField("ordre", default=0)
-    text = models.TextField("étape")
+    text = models.TextField("étape", max_length=2000)
     commune = models.ForeignKey(
         Organisation,
         verbose_name="commune concernée",
@@ -425,7 +425,7 @@ class Condition(Versioned):
         Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="conditions"
     )
     position = models.PositiveSmallIntegerField("ordre", default=0)
-    text = models.TextField("condition de réussite / moyen")
+    text = models.TextField("condition de réussite / moyen", max_length=2000)
 
     history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de la condition")
 
@@ -446,7 +446,7 @@ class CalendarEntry(Versioned):
     )
     position = models.PositiveSmallIntegerField("ordre", default=0)
     label = models.CharField("période (telle qu'écrite)", max_length=200)
-    description = models.TextField("ce qui est prévu", blank=True)
+    description = models.TextField("ce qui est prévu", blank=True, max_length=2000)
     start = models.DateField("début", null=True, blank=True, validators=[validate_plausible_date])
     end = models.DateField("fin", null=True, blank=True, validators=[validate_plausible_date])
 
@@ -499,7 +499,7 @@ class IndicatorValue(Versioned):
     )
     year = models.PositiveSmallIntegerField("année")
     value = models.DecimalField("valeur", max_digits=14, decimal_places=2)
-    comment = models.TextField("commentaire", blank=True)
+    comment = models.TextField("commentaire", blank=True, max_length=2000)
 
     history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique de la valeur")
 
@@ -536,7 +536,7 @@ class Note(models.Model):
     )
     date = models.DateField("date", default=timezone.localdate, validators=[validate_plausible_date])
     kind = models.CharField("nature", max_length=20, choices=NoteKind.choices, default=NoteKind.FOLLOW_UP)
-    text = models.TextField("note")
+    text = models.TextField("note", max_length=10000)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="auteur",

@@ -120,8 +120,15 @@ STORAGE_SCHEMA: dict[str, Any] = {
                         }
                     }
                 },
-                "conditions": {"items": {"minLength": 1}},
-                "calendar": {"items": {"properties": {"label": {"minLength": 1, "maxLength": 200}}}},
+                "conditions": {"items": {"minLength": 1, "maxLength": 2000}},
+                "calendar": {
+                    "items": {
+                        "properties": {
+                            "label": {"minLength": 1, "maxLength": 200},
+                            "description": {"maxLength": 2000},
+                        }
+                    }
+                },
                 "indicators": {
                     "items": {
                         "properties": {
@@ -134,7 +141,7 @@ STORAGE_SCHEMA: dict[str, Any] = {
                                     "properties": {
                                         "year": {"minimum": 1900, "maximum": 2200},
                                         "value": _AMOUNT,
-                                        "comment": {"type": ["string", "null"]},
+                                        "comment": {"type": ["string", "null"], "maxLength": 2000},
                                     }
                                 }
                             },
@@ -145,7 +152,7 @@ STORAGE_SCHEMA: dict[str, Any] = {
                 "notes": {
                     "items": {
                         "properties": {
-                            "text": {"minLength": 1},
+                            "text": {"minLength": 1, "maxLength": 10000},
                             "author": {"maxLength": 200},
                             "kind": {"enum": list(NoteKind.values)},
                         }
@@ -155,6 +162,7 @@ STORAGE_SCHEMA: dict[str, Any] = {
         },
         "step": {
             "properties": {
+                "text": {"maxLength": 2000},
                 "commune": _NAME_OR_NULL,
                 "children": {"items": {"$ref": "#/$defs/step"}},
             }

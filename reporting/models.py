@@ -35,8 +35,10 @@ class Meeting(models.Model):
     plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="meetings")
     instance = models.CharField("instance", max_length=20, choices=Instance.choices)
     date = models.DateField("date", validators=[validate_plausible_date])
-    attendees = models.TextField("participants", blank=True, help_text="Une personne ou structure par ligne.")
-    agenda = models.TextField("ordre du jour", blank=True)
+    attendees = models.TextField(
+        "participants", blank=True, max_length=10000, help_text="Une personne ou structure par ligne."
+    )
+    agenda = models.TextField("ordre du jour", blank=True, max_length=10000)
 
     objects = MeetingQuerySet.as_manager()
     # "instance" is a property of simple-history's historical records: that one field is not kept.
@@ -86,7 +88,7 @@ class Decision(models.Model):
     meeting = models.ForeignKey(
         Meeting, verbose_name="réunion", on_delete=models.CASCADE, related_name="decisions"
     )
-    text = models.TextField("décision")
+    text = models.TextField("décision", max_length=5000)
     status = models.CharField(
         "état", max_length=20, choices=DecisionStatus.choices, default=DecisionStatus.TAKEN
     )

@@ -30,8 +30,12 @@ SCHEMA: dict[str, Any] = {
         "properties": {
             "instance": {"enum": list(Instance.values)},
             "date": {"type": "string", "format": "date"},
-            "attendees": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 300}},
-            "agenda": {"type": ["string", "null"], "maxLength": 20000},
+            "attendees": {
+                "type": "array",
+                "maxItems": 30,
+                "items": {"type": "string", "minLength": 1, "maxLength": 300},
+            },
+            "agenda": {"type": ["string", "null"], "maxLength": 10000},
             "decisions": {
                 "type": "array",
                 "maxItems": 500,
@@ -40,7 +44,7 @@ SCHEMA: dict[str, Any] = {
                     "required": ["text", "status"],
                     "additionalProperties": False,
                     "properties": {
-                        "text": {"type": "string", "minLength": 1, "maxLength": 20000},
+                        "text": {"type": "string", "minLength": 1, "maxLength": 5000},
                         "status": {"enum": list(DecisionStatus.values)},
                         "actions": {"type": "array", "items": {"type": "integer", "minimum": 1}},
                         "status_changed_at": {"type": ["string", "null"], "format": "date-time"},
