@@ -7,10 +7,11 @@ from partners.models import Membership, Organisation, OrganisationKind
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Administrateur"
-    COORDINATOR = "coordinator", "Coordinateur"
-    CONTRIBUTOR = "contributor", "Contributeur"
-    READER = "reader", "Lecteur"
+    # Function names, which fit everyone whatever their gender.
+    ADMIN = "admin", "Administration"
+    COORDINATOR = "coordinator", "Coordination"
+    CONTRIBUTOR = "contributor", "Contribution"
+    READER = "reader", "Lecture"
 
 
 # Who may edit every fiche of a plan and manage its members.

@@ -88,7 +88,7 @@ def send_invitation(plan_role: PlanRole, *, by, base_url: str) -> None:
         subject=f"Suivi CTG : invitation au plan {plan.territory}",
         message=(
             f"Bonjour,\n\n{inviter} vous invite à suivre le plan d'action de la CTG « {plan.territory} » "
-            f"dans Suivi CTG, en tant que {Role(plan_role.role).label.lower()}.\n\n{account}\n"
+            f"dans Suivi CTG, avec le rôle « {Role(plan_role.role).label} ».\n\n{account}\n"
             f"Ce lien est valable {link_validity()} ; passé ce délai, demandez-en un autre depuis "
             "« Mot de passe oublié ? » sur la page de connexion.\n\nSuivi CTG\n"
         ),

@@ -44,7 +44,7 @@ def test_invitation_creates_the_account_and_mails_a_link_to_choose_a_password(cl
     (message,) = mail.outbox
     assert message.to == ["referente@villemur.fr"]
     assert "Claire Dupont vous invite à suivre le plan d'action de la CTG « CC de Val'Aïgo »" in message.body
-    assert "en tant que contributeur" in message.body
+    assert "avec le rôle « Contribution »" in message.body
     link = re.search(r"http://testserver(/compte/nouveau-mot-de-passe/\S+)", message.body).group(1)
     page = client.get(link, follow=True)
     client.logout()
