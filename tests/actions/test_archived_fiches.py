@@ -100,6 +100,11 @@ def test_managers_list_and_restore_archived_fiches(client, db):
     fiche = client.get(action.get_absolute_url()).text
     assert "Fiche restaurée, par Claire Dupont" in fiche
     assert "Aucune fiche archivée." in client.get(archived_url(plan)).text
+    # Sent again at once (a double click), the form is answered like the first and applied once;
+    # sent again later, the view itself refuses it.
+    from partners.models import FormSubmission
+
+    FormSubmission.objects.all().delete()
     assert client.post(restore_url(plan, 1)).status_code == 404  # not archived any more
 
 

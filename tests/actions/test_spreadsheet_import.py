@@ -230,6 +230,11 @@ def test_upload_preview_confirm(client, coordinator, val_aigo):
     done = client.post(reverse("plan_import_confirm", args=[pending.pk]), follow=True)
     assert "Plan « val-aigo » mis à jour : 6 axes, 20 fiches-actions (19 inchangées)." in done.text
     assert val_aigo.actions.get(number=2).progress == 75
+    # Sent again at once (a double click), the form is answered like the first and applied once;
+    # sent again later, the view itself refuses it.
+    from partners.models import FormSubmission
+
+    FormSubmission.objects.all().delete()
     assert client.post(reverse("plan_import_confirm", args=[pending.pk])).status_code == 404  # once only
 
 
