@@ -379,12 +379,18 @@ class FicheChanges:
         return Status(self.status_from).label if self.status_from in Status.values else ""
 
 
+def _fiche_ids(plan: Plan):
+    """The ids of the plan's fiches, archived ones included, as a subquery: history rows are
+    filtered on it rather than joined to the fiches (SQLite took 3 s on 2,000 fiches joined)."""
+    return Action.all_objects.filter(plan=plan).values("pk")
+
+
 def new_notes(plan: Plan, since: datetime.datetime) -> dict[int, list[NoteLine]]:
     """The notes written since a moment, by fiche, newest first: THE definition of "nouvelles
     notes" that the dashboard counts and the dossier lists (written since, whatever date the
     note carries). An import's notes count, except the first load of a plan. One query."""
     written = (
-        Note.history.filter(action__plan=plan, history_type="+", history_date__gte=since)
+        Note.history.filter(action_id__in=_fiche_ids(plan), history_type="+", history_date__gte=since)
         .exclude(history_change_reason=IMPORT_REASON)
         .values("id")
     )
@@ -402,7 +408,9 @@ def changes_since(plan: Plan, fiches: list[Fiche], since: datetime.datetime, dec
     # Two plain queries, the difference taken here: in one query (NOT IN / NOT EXISTS over
     # as_of's grouped subquery) PostgreSQL re-runs the subquery for every step.
     done_then = set(
-        as_of(Step.history.filter(action__plan=plan), since).filter(done=True).values_list("id", flat=True)
+        as_of(Step.history.filter(action_id__in=_fiche_ids(plan)), since)
+        .filter(done=True)
+        .values_list("id", flat=True)
     )
     steps_done: dict[int, list[str]] = {}
     for pk, action_id, text in (
