@@ -306,7 +306,7 @@ def commune_overview(plan: Plan, commune: Organisation) -> CommuneOverview:
         commune=commune,
         piloted=list(listing.filter(pilots=commune)),
         steps=list(
-            Step.objects.filter(action__plan=plan, commune=commune)
+            Step.objects.filter(action__plan=plan, action__archived_at=None, commune=commune)
             .select_related("action__plan", "parent")
             .order_by("action__number", "parent__position", "position")
         ),

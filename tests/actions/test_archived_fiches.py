@@ -136,3 +136,18 @@ def test_the_archived_fiche_stays_out_of_lists_and_the_export(client, db):
     # The same file again restores it, and the confirm goes through the app too.
     response = upload_and_confirm(client, data)
     assert "Fiches restaurées : 1." in response.text
+
+
+def test_an_archived_fiches_steps_leave_the_commune_page(client, db):
+    from axes.models import Role
+    from tests.factories import ActionFactory, OrganisationFactory, StepFactory, UserFactory, grant
+
+    commune = OrganisationFactory(commune=True)
+    fiche = ActionFactory(number=1)
+    fiche.plan.communes.add(commune)
+    StepFactory(action=fiche, commune=commune, text="Étape de la commune")
+    client.force_login(grant(UserFactory(), fiche.plan, Role.READER))
+    url = f"/plans/{fiche.plan.slug}/communes/{commune.insee}/"
+    assert "Étape de la commune" in client.get(url).text
+    fiche.archive(by=None)
+    assert "Étape de la commune" not in client.get(url).text
