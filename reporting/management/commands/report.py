@@ -10,7 +10,7 @@ class Command(BaseCommand):
     help = "Écrit un rapport PDF : dossier COPIL, bilan annuel pour la CAF ou fiche-action."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=list(KINDS), help="copil, bilan ou fiche")
+        parser.add_argument("kind", choices=list(KINDS), help="copil, bilan, fiche ou evaluation")
         parser.add_argument("slug", help="identifiant du plan, ex. val-aigo")
         parser.add_argument("--year", type=int, help="année du bilan (par défaut : l'année en cours)")
         parser.add_argument("--fiche", type=int, help="numéro de la fiche-action (rapport « fiche »)")
@@ -27,5 +27,6 @@ class Command(BaseCommand):
         except ReportError as exc:
             raise CommandError(str(exc)) from exc
         Path(output).write_bytes(report.pdf)
-        written = "écrite" if kind == "fiche" else "écrit"  # la fiche-action ; le dossier, le bilan
+        # la fiche-action, l'évaluation finale ; le dossier, le bilan
+        written = "écrite" if kind in ("fiche", "evaluation") else "écrit"
         self.stdout.write(f"{KINDS[kind]} {written} dans {output} ({len(report.pdf) // 1024} Ko).")
