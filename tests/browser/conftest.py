@@ -42,8 +42,9 @@ def reader(django_user_model, val_aigo):
 
 @pytest.fixture
 def signed_in_page(page, live_server, reader, val_aigo):
-    """A page signed in as a reader, on the Val'Aïgo plan."""
+    """A page signed in as a reader, on the Val'Aïgo plan (a reader lands on the dashboard)."""
     page.goto(f"{live_server.url}/connexion/")
     sign_in(page)
-    page.wait_for_url(f"{live_server.url}/plans/{val_aigo.slug}/")
+    page.wait_for_url(f"{live_server.url}/plans/{val_aigo.slug}/tableau-de-bord/")
+    page.goto(f"{live_server.url}/plans/{val_aigo.slug}/")
     return page

@@ -23,6 +23,9 @@ def test_anonymous_visitor_signs_in_and_lands_on_the_plan(page, live_server, rea
 
     sign_in(page)
 
+    # A reader (an élu) lands on the plan's dashboard; the plan is one link away.
+    expect(page).to_have_url(f"{live_server.url}/plans/val-aigo/tableau-de-bord/")
+    page.get_by_role("navigation", name="Fil d'Ariane").get_by_role("link", name="CC de Val'Aïgo").click()
     expect(page).to_have_url(f"{live_server.url}/plans/val-aigo/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Plan d'action de la CTG")
     expect(page.locator(FICHE_LINKS)).to_have_count(20)
