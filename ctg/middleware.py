@@ -30,7 +30,7 @@ class SubmitOnceMiddleware:
 
     With htmx the button is disabled while the request runs; without JavaScript a double click
     sends two identical POSTs, which would create two notes, steps or meetings. The first one
-    records a fingerprint of (user, address, form content) before it runs; an identical one
+    records a fingerprint of (user, session, address, form content) before it runs; an identical one
     within WINDOW seconds is answered with the first one's redirect and a French message, and
     never reaches the view. Concurrent duplicates wait on the fingerprint's unique index.
     File uploads are left alone: the import has its own preview and confirmation.
@@ -54,7 +54,9 @@ class SubmitOnceMiddleware:
         fields = sorted(
             (name, values) for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"
         )
-        key = hashlib.sha256(repr((request.user.pk, request.path, fields)).encode()).hexdigest()
+        # Per session: a double click happens in one; signing in again starts afresh.
+        session = request.session.session_key or ""
+        key = hashlib.sha256(repr((request.user.pk, session, request.path, fields)).encode()).hexdigest()
         now = timezone.now()
         FormSubmission.objects.filter(sent_at__lt=now - self.WINDOW).delete()
         try:
