@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from defusedxml import ElementTree as DefusedET
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -367,6 +368,7 @@ def _check_container(content: bytes) -> None:
         )
     if "xl/workbook.xml" not in names:
         raise SpreadsheetError(["Ce fichier n'est pas un classeur Excel (.xlsx)."])
+    _count_rows(content, sorted(name for name in names if name.startswith("xl/worksheets/")))
 
 
 def _text(value) -> str:
@@ -393,17 +395,27 @@ def data_from_workbook(content: bytes) -> Parsed:
         ) from exc
 
 
-def _count_rows(workbook) -> None:
-    """Refuse a workbook of more than MAX_ROWS rows, counted while reading: the size a sheet
-    declares (<dimension>) may be missing or false, and reading stops at the first row too many."""
+def _count_rows(content: bytes, sheets: list[str]) -> None:
+    """Refuse a workbook of more than MAX_ROWS rows, counted while reading the sheets' XML and
+    stopping at the first row too many: the size a sheet declares (<dimension>) may be missing
+    or false, and openpyxl, without it, reads the whole sheet before giving us a row (21.8 s
+    and 357 MB for 300,000 rows)."""
     seen = 0
-    for sheet in workbook.worksheets:
-        if hasattr(sheet, "reset_dimensions"):
-            sheet.reset_dimensions()  # read to the real last row, whatever the file declares
-        for _ in sheet.iter_rows(values_only=True):
-            seen += 1
-            if seen > MAX_ROWS:
-                raise SpreadsheetError([f"Trop de lignes : plus de {MAX_ROWS} au total."])
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in sheets:
+            if not name.endswith(".xml"):
+                continue
+            with archive.open(name) as stream:
+                try:
+                    for _, element in DefusedET.iterparse(stream, events=("start",), forbid_dtd=True):
+                        if element.tag.endswith("}row") or element.tag == "row":
+                            seen += 1
+                            if seen > MAX_ROWS:
+                                raise SpreadsheetError([f"Trop de lignes : plus de {MAX_ROWS} au total."])
+                except DefusedET.ParseError as exc:
+                    raise SpreadsheetError(
+                        ["Ce classeur Excel est endommagé ou incomplet et ne peut pas être lu."]
+                    ) from exc
 
 
 def _data_from_workbook(content: bytes) -> Parsed:
@@ -417,7 +429,6 @@ def _data_from_workbook(content: bytes) -> Parsed:
 
     errors: list[str] = []
     parsed = Parsed(data={"format": "ctg-plan/1", "plan": {}, "axes": []})
-    _count_rows(workbook)
 
     def cell_name(sheet, row, column):
         return f"feuille « {sheet} », ligne {row}, colonne {column}"
