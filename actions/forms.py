@@ -142,6 +142,10 @@ class VersionedForm(ItemForm):
 
 
 class StatusForm(VersionedForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "statut-%s")  # the pilots' form is a form of the fiche too
+        super().__init__(*args, **kwargs)
+
     class Meta:
         model = Action
         fields = ["status", "progress"]
@@ -154,6 +158,12 @@ class StatusForm(VersionedForm):
             raise forms.ValidationError("L'avancement est un pourcentage, de 0 à 100.")
         return progress
 
+    def _get_validation_exclusions(self):
+        # The model's two check constraints (progress <= 100; done means 100) are what
+        # clean_progress() and clean() ensure, and the database holds them anyway: validating
+        # them again costs a query and two savepoints each, on every status change.
+        return super()._get_validation_exclusions() | {"status", "progress"}
+
     def clean(self):
         data = super().clean()
         # A finished fiche is at 100 %: otherwise the plan's overall progress lies.
@@ -162,19 +172,95 @@ class StatusForm(VersionedForm):
         return data
 
 
+def plan_organisations(plan: Plan, *also):
+    """The organisations a fiche's forms offer: the plan's communes and signatories, the
+    pilots and partners of its fiches, and `also` (ids: the current pilots…). One query, made
+    of subqueries: joins would multiply rows with every plan of the installation."""
+    return Organisation.objects.filter(
+        Q(pk__in=plan.communes.values("pk"))
+        | Q(pk__in=plan.signatories.values("pk"))
+        | Q(pk__in=Action.pilots.through.objects.filter(action__plan=plan).values("organisation"))
+        | Q(pk__in=ActionPartner.objects.filter(action__plan=plan).values("organisation"))
+        | Q(pk__in=[pk for pk in also if pk])
+    ).order_by("name")
+
+
+SEARCH_LIMIT = 20
+
+
+def search_organisations(text: str, *, exclude=()) -> list[Organisation]:
+    """Organisations of the installation whose name or short name holds `text`, at most
+    SEARCH_LIMIT of them: for an organisation the plan does not name yet."""
+    text = " ".join(text.split())[:100]
+    if len(text) < 2:
+        return []
+    found = Organisation.objects.filter(Q(name__icontains=text) | Q(short_name__icontains=text))
+    return list(found.exclude(pk__in=list(exclude)).order_by("name")[:SEARCH_LIMIT])
+
+
+class OfferedOrganisationField(OrganisationField):
+    """An organisation among those offered (the plan's), or any other of the installation the
+    user found through the search: an id that names no organisation is refused."""
+
+    default_error_messages = {"invalid_choice": "Organisation inconnue : choisissez-la dans la liste."}
+
+    def valid_value(self, value):
+        return self._resolve(value) is not None
+
+    def _resolve(self, value):
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            return None
+        if pk not in self.organisations:
+            found = Organisation.objects.filter(pk=pk).first()
+            if found is None:
+                return None
+            self.organisations[pk] = found
+        return self.organisations[pk]
+
+    def clean(self, value):
+        pk = super(OrganisationField, self).clean(value)
+        return self._resolve(pk) if pk is not None else None
+
+
 class PilotsForm(VersionedForm):
-    pilots = forms.TypedMultipleChoiceField(label="Organisations pilotes", required=False, coerce=int)
+    """Pilotage as written, and the pilot organisations as checkboxes: those the plan offers
+    and the current ones; another organisation comes through the search (`found`)."""
+
+    pilots = forms.TypedMultipleChoiceField(
+        label="Organisations pilotes",
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Organisation inconnue : %(value)s n'est pas dans la liste."},
+    )
 
     class Meta:
         model = Action
         fields = ["pilotage"]
 
-    def __init__(self, *args, organisations=(), **kwargs):
+    def __init__(self, *args, organisations=(), found=(), **kwargs):
+        kwargs.setdefault("auto_id", "pilotage-%s")
         super().__init__(*args, **kwargs)
-        self.organisations = {org.pk: org for org in organisations}
-        self.fields["pilots"].choices = [(org.pk, org.name) for org in organisations]
+        self.organisations = {org.pk: org for org in [*organisations, *found]}
+        self.fields["pilots"].choices = [(org.pk, org.name) for org in self.organisations.values()]
+        self.fields["pilots"].valid_value = self._known
         if self.instance.pk and not self.is_bound:
             self.initial["pilots"] = [org.pk for org in self.instance.pilots.all()]
+
+    def _known(self, value) -> bool:
+        """Offered, or found by the search: any organisation of the installation, if it exists."""
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            return False
+        if pk not in self.organisations:
+            found = Organisation.objects.filter(pk=pk).first()
+            if found is None:
+                return False
+            self.organisations[pk] = found
+        return True
 
     def clean_pilots(self):
         return [self.organisations[pk] for pk in self.cleaned_data["pilots"]]
@@ -262,7 +348,7 @@ class PartnerForm(VersionedForm):
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"] = OrganisationField(
+        self.fields["organisation"] = OfferedOrganisationField(
             label="Organisation", required=False, organisations=organisations
         )
         self.fields["name"].required = False

@@ -1,28 +1,78 @@
-"""What the templates need to know of the permission rules, computed from the scoped querysets
-(ActionQuerySet.editable_by / notable_by, StepQuerySet.editable_by): never a rule of its own."""
+"""Who may do what on a fiche, computed from the scoped querysets (ActionQuerySet.editable_by /
+notable_by, StepQuerySet.editable_by): never a rule of its own.
+
+One access helper per object, as healthchecks' `_get_check_for_user`: it returns the object
+and what the user may do with it, read in the same query as the object.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404
+
 from actions.models import Action, Step
 
 
 @dataclass(frozen=True)
-class FichePermissions:
-    can_edit: bool  # status, progress, pilotage, steps, calendar, partners, conditions
+class FicheAccess:
+    can_edit: bool  # status, progress, pilotage, steps, calendar, partners, conditions, indicators
     can_note: bool
-    editable_steps: frozenset[int]  # steps the user may tick or reword (their commune's, for a contributeur)
+    # Steps the user may tick or reword besides those of a fiche they edit (their commune's,
+    # for a contributeur). Filled where the page reads its steps; empty elsewhere.
+    editable_steps: frozenset[int] = frozenset()
+
+    def may_edit_step(self, step) -> bool:
+        return self.can_edit or step.pk in self.editable_steps
+
+    @property
+    def can_edit_steps(self) -> bool:
+        return self.can_edit or bool(self.editable_steps)
 
     @property
     def can_edit_anything(self) -> bool:
         return self.can_edit or self.can_note or bool(self.editable_steps)
 
 
-def fiche_permissions(user, action: Action) -> FichePermissions:
-    """Three queries."""
+# The former name, for readers of the templates' `perms`.
+FichePermissions = FicheAccess
+
+
+def fiches_for_user(user, queryset=None):
+    """Fiches the user may read, each annotated with `may_edit` and `may_note` (two EXISTS in
+    the same query: no query of their own)."""
+    queryset = Action.objects.all() if queryset is None else queryset
+    return queryset.visible_to(user).annotate(
+        may_edit=Exists(Action.objects.editable_by(user).filter(pk=OuterRef("pk"))),
+        may_note=Exists(Action.objects.notable_by(user).filter(pk=OuterRef("pk"))),
+    )
+
+
+def get_fiche_for_user(user, slug: str, number: int, queryset=None) -> tuple[Action, FicheAccess]:
+    """The fiche and what the user may do with it; 404 if they may not read it. One query."""
+    action = get_object_or_404(fiches_for_user(user, queryset), plan__slug=slug, number=number)
+    return action, FicheAccess(can_edit=action.may_edit, can_note=action.may_edit or action.may_note)
+
+
+def get_rw_fiche_for_user(user, slug: str, number: int, queryset=None) -> tuple[Action, FicheAccess]:
+    """The fiche, if the user may edit it: 404 if they may not read it, 403 if they only read it."""
+    action, access = get_fiche_for_user(user, slug, number, queryset)
+    if not access.can_edit:
+        raise PermissionDenied("Vous ne pouvez pas modifier cette fiche-action.")
+    return action, access
+
+
+def may_edit_step(user, access: FicheAccess, step: Step) -> bool:
+    """Whether the user may tick or reword this step: one query, for a contributeur only."""
+    return access.can_edit or Step.objects.editable_by(user).filter(pk=step.pk).exists()
+
+
+def fiche_permissions(user, action: Action) -> FicheAccess:
+    """What the user may do on a fiche already in hand (two queries)."""
     can_edit = Action.objects.editable_by(user).filter(pk=action.pk).exists()
     can_note = can_edit or Action.objects.notable_by(user).filter(pk=action.pk).exists()
     steps = Step.objects.filter(action=action)
-    editable = steps if can_edit else steps.editable_by(user)
-    return FichePermissions(can_edit, can_note, frozenset(editable.values_list("pk", flat=True)))
+    editable = frozenset() if can_edit else frozenset(steps.editable_by(user).values_list("pk", flat=True))
+    return FicheAccess(can_edit, can_note, editable)

@@ -6,12 +6,14 @@ template. Every form also works as a plain POST that redirects back to the fiche
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Exists, Max, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -28,29 +30,17 @@ from actions.models import (
     Condition,
     Indicator,
     IndicatorValue,
+    Note,
     PlanImport,
     StaleVersion,
     Status,
     Step,
 )
-from actions.permissions import fiche_permissions
+from actions.permissions import FicheAccess, get_fiche_for_user, get_rw_fiche_for_user, may_edit_step
 from actions.state import plan_state
 from axes.models import Plan
-from partners.models import Organisation
 
 TEMPLATE = "actions/action_detail.html"
-# The id of the section each partial draws: where a plain POST lands back on the page.
-ANCHORS = {
-    "status": "statut",
-    "pilots": "pilotage",
-    "steps": "etapes",
-    "partners": "partenaires",
-    "conditions": "conditions",
-    "calendar": "calendrier",
-    "notes": "notes",
-    "indicators": "indicateurs",
-}
-JOURNAL_LIMIT = 100
 
 
 # ---------------------------------------------------------------------------
@@ -81,137 +71,494 @@ def action_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 # ---------------------------------------------------------------------------
 # The fiche page
+#
+# Read-only by default: each item's "Modifier" is a link to the same page with
+# `?modifier=<section>-<pk>` (or `-nouveau`), which opens that one form; with htmx (the
+# sections are boosted) the same GET answers the section alone. Each section reads its own
+# few rows (`_load`), so a write answers with the fragments it changed, built from what
+# those fragments show, not from the whole page.
+
+PAGE_FIELDS = ("plan", "axis")
+JOURNAL_LIMIT = 50
+NEXT_STEPS = 3
+
+
+def _fiches():
+    """What every fiche view reads with the fiche itself: its plan, axis and lateness."""
+    return Action.objects.select_related(*PAGE_FIELDS).with_deadline()
+
+
+def _fiche_for_user(request: HttpRequest, slug: str, number: int) -> tuple[Action, FicheAccess]:
+    return get_fiche_for_user(request.user, slug, number, _fiches())
+
+
+def _rw_fiche_for_user(request: HttpRequest, slug: str, number: int) -> tuple[Action, FicheAccess]:
+    return get_rw_fiche_for_user(request.user, slug, number, _fiches())
+
+
+@dataclass(frozen=True)
+class Editing:
+    """Which form the page shows open: `?modifier=partenaires-12`, `etapes-nouveau`,
+    `etapes` (the steps' tools), `pilotage`, `valeurs-nouvelle-3` (a year of indicator 3)."""
+
+    section: str = ""
+    pk: int | str | None = None
+
+    @classmethod
+    def parse(cls, value: str) -> Editing:
+        section, _, rest = value.partition("-")
+        if section not in EDITABLE:
+            return cls()
+        if rest == "":
+            return cls(section)
+        if rest == "nouveau" or (
+            section == "valeurs" and rest.startswith("nouvelle-") and rest[9:].isdigit()
+        ):
+            return cls(section, rest)
+        return cls(section, int(rest)) if rest.isdigit() else cls()
+
+    @property
+    def part(self) -> str:
+        return EDITABLE.get(self.section, "")
+
+    @property
+    def new(self) -> bool:
+        return isinstance(self.pk, str)
+
+
+# The sections an edit opens in (`?modifier=<section>…`), and the partial that draws each.
+EDITABLE = {
+    "pilotage": "pilots",
+    "etapes": "steps",
+    "partenaires": "partners",
+    "conditions": "conditions",
+    "calendrier": "calendar",
+    "indicateurs": "indicators",
+    "valeurs": "indicators",
+}
+# Partial → the id of the section it draws (where a plain POST lands back on the page).
+ANCHORS = {
+    "status": "statut",
+    "next": "prochaines-etapes",
+    "pilots": "pilotage",
+    "steps": "etapes",
+    "partners": "partenaires",
+    "conditions": "conditions",
+    "calendar": "calendrier",
+    "notes": "notes",
+    "indicators": "indicateurs",
+    "journal": "journal",
+}
+PART_OF_ANCHOR = {anchor: part for part, anchor in ANCHORS.items()}
+# What each partial reads (the loaders below); "page" is everything.
+NEEDS = {
+    "summary": ["pilots"],
+    "status": ["steps"],
+    "state": ["steps"],
+    "next": ["steps"],
+    "steps": ["steps"],
+    "pilots": ["pilots"],
+    "partners": ["partners"],
+    "conditions": ["conditions"],
+    "calendar": ["calendar"],
+    "indicators": ["indicators"],
+    "notes": ["notes"],
+    "journal": ["journal"],
+    "decisions": ["decisions"],
+}
+PAGE = [
+    "pilots",
+    "steps",
+    "partners",
+    "conditions",
+    "calendar",
+    "indicators",
+    "notes",
+    "decisions",
+    "journal",
+]
+# After a write, what else on the page changed and follows out of band (htmx only).
+FOLLOWS = {
+    "status": ["journal"],
+    "pilots": ["summary", "journal"],
+    "steps": ["next", "state", "journal"],
+    "next": ["steps", "state", "journal"],
+    "partners": ["journal"],
+    "conditions": ["journal"],
+    "calendar": ["summary", "state", "journal"],
+    "notes": ["journal"],
+    "indicators": [],
+}
+ANNOUNCE = {
+    "status": "Statut enregistré",
+    "pilots": "Pilotage enregistré",
+    "steps": "Étapes enregistrées",
+    "partners": "Partenaires enregistrés",
+    "conditions": "Conditions enregistrées",
+    "calendar": "Échéance enregistrée",
+    "notes": "Note ajoutée",
+    "indicators": "Indicateur enregistré",
+}
+
+
+class Page:
+    """The context of the fiche page, or of a few of its partials: each loader reads one
+    section's rows (one query each) and only when a partial drawn needs them."""
+
+    def __init__(self, request: HttpRequest, action: Action, access: FicheAccess):
+        self.request, self.action, self.access = request, action, access
+        self.context: dict = {
+            "action": action,
+            "plan": action.plan,
+            "perms": access,
+            "fiche_url": action.get_absolute_url(),
+            "editing": Editing(),
+            "confirming": Editing(),
+            "focus_step": None,
+            "announce": "",
+            "search": "",
+            "found": [],
+            "move_choices": [("up", "Monter"), ("down", "Descendre")],
+        }
+        self.loaded: set[str] = set()
+
+    def load(self, *parts: str) -> Page:
+        for part in parts:
+            for need in PAGE if part == "page" else NEEDS.get(part, []):
+                if need not in self.loaded:
+                    self.loaded.add(need)
+                    getattr(self, f"_load_{need}")()
+        return self
+
+    # -- loaders: one query each ------------------------------------------------------
+
+    def _load_pilots(self) -> None:
+        self.context["pilots"] = list(self.action.pilots.order_by("name"))
+
+    def _load_steps(self) -> None:
+        """Every step of the fiche in one query, arranged as the page shows them."""
+        steps = Step.objects.filter(action=self.action).select_related("commune").order_by("position", "pk")
+        if not self.access.can_edit:
+            steps = steps.annotate(
+                editable=Exists(Step.objects.editable_by(self.request.user).filter(pk=OuterRef("pk")))
+            )
+        steps = list(steps)
+        if not self.access.can_edit:
+            editable = frozenset(step.pk for step in steps if step.editable)
+            self.access = dataclasses.replace(self.access, editable_steps=editable)
+            self.context["perms"] = self.access
+        tops = [step for step in steps if step.parent_id is None]
+        for top in tops:
+            top.kids = [step for step in steps if step.parent_id == top.pk]
+            top.group = None
+            for kid in top.kids:
+                kid.group = top
+        # A step with sub-steps (a commune's heading) is a heading: its sub-steps are the work.
+        leaves = [leaf for top in tops for leaf in (top.kids or [top])]
+        for leaf in leaves:
+            leaf.may_edit = self.access.may_edit_step(leaf)
+        for top in tops:
+            top.may_edit = self.access.may_edit_step(top)
+        done = sum(leaf.done for leaf in leaves)
+        self.context.update(
+            top_steps=tops,
+            steps_by_pk={step.pk: step for step in steps},
+            next_steps=[leaf for leaf in leaves if not leaf.done][:NEXT_STEPS],
+            step_tally={"done": done, "total": len(leaves), "percent": round(100 * done / len(leaves))}
+            if leaves
+            else None,
+        )
+
+    def _load_partners(self) -> None:
+        self.context["partners"] = list(
+            ActionPartner.objects.filter(action=self.action).select_related("organisation")
+        )
+
+    def _load_conditions(self) -> None:
+        self.context["conditions"] = list(Condition.objects.filter(action=self.action))
+
+    def _load_calendar(self) -> None:
+        self.context["entries"] = list(CalendarEntry.objects.filter(action=self.action))
+
+    def _load_indicators(self) -> None:
+        """The indicators and their values in one query (a LEFT JOIN, one row per value)."""
+        fields = ["id", "version", "position", "name", "unit", "baseline", "target"]
+        value_fields = ["id", "version", "year", "value", "comment"]
+        rows = (
+            Indicator.objects.filter(action=self.action)
+            .order_by("position", "pk", "values__year")
+            .values(*fields, *[f"values__{name}" for name in value_fields])
+        )
+        indicators: dict[int, Indicator] = {}
+        for row in rows:
+            indicator = indicators.get(row["id"])
+            if indicator is None:
+                indicator = Indicator(action=self.action, **{name: row[name] for name in fields})
+                indicator.value_list = []
+                indicators[row["id"]] = indicator
+            if row["values__id"] is not None:
+                value = IndicatorValue(indicator=indicator, **{n: row[f"values__{n}"] for n in value_fields})
+                indicator.value_list.append(value)
+        self.context["indicators"] = list(indicators.values())
+
+    def _load_notes(self) -> None:
+        self.context["notes"] = list(Note.objects.filter(action=self.action).order_by("-date", "-pk"))
+
+    def _load_decisions(self) -> None:
+        """The decisions naming this fiche, each with every fiche it names: one query on the
+        relation itself (reporting.Decision is reached by its relation: actions does not
+        import reporting)."""
+        through = Action.decisions.through
+        rows = (
+            through.objects.filter(decision__in=through.objects.filter(action=self.action).values("decision"))
+            .select_related("decision__meeting", "decision__status_changed_by", "action__plan")
+            .order_by("-decision__meeting__date", "-decision__meeting__pk", "decision__pk", "action__number")
+        )
+        decisions: dict = {}
+        for row in rows:
+            decisions.setdefault(row.decision_id, (row.decision, []))[1].append(row.action)
+        for decision, actions in decisions.values():
+            named = decision.actions.all()
+            named._result_cache, named._prefetch_done = actions, True
+            decision._prefetched_objects_cache = {"actions": named}
+        self.context["decisions"] = [decision for decision, _ in decisions.values()]
+
+    def _load_journal(self) -> None:
+        self.context["journal"] = journal([self.action.pk], limit=JOURNAL_LIMIT)
+
+    # -- forms ------------------------------------------------------------------------------
+
+    def forms(self, *, status_form=None, note_form=None) -> Page:
+        if self.access.can_edit:
+            self.context["status_form"] = status_form or forms.StatusForm(instance=self.action)
+        if self.access.can_note:
+            self.context["note_form"] = note_form or forms.NoteForm(initial={"date": timezone.localdate()})
+        return self
+
+    def open(self, editing: Editing, form=None, *, search: str = "") -> Page:
+        """Open one edit form (bound, with its errors, or fresh for the item it names). An
+        item that is not there, or that the user may not change, opens nothing."""
+        self.load(editing.part)
+        if form is None:
+            form = self._fresh_form(editing, search)
+            if form is None:
+                return self
+        self.context.update(editing=editing, edit_form=form)
+        _mark_focus(form)
+        return self
+
+    def _fresh_form(self, editing: Editing, search: str):
+        ctx, section, pk = self.context, editing.section, editing.pk
+        if section == "pilotage":
+            if not self.access.can_edit:
+                return None
+            found = forms.search_organisations(search) if search else []
+            self.context["search"] = search
+            self.context["found"] = found
+            organisations = list(forms.plan_organisations(self.action.plan))
+            return forms.PilotsForm(instance=self.action, organisations=organisations, found=found)
+        if section == "etapes":
+            communes = list(self.action.plan.communes.order_by("name"))
+            if pk is None:
+                return True if self.access.can_edit_steps else None  # the tools of each step
+            if editing.new:
+                return (
+                    forms.NewStepForm(communes=communes, parents=ctx["top_steps"])
+                    if self.access.can_edit
+                    else None
+                )
+            step = ctx["steps_by_pk"].get(pk)
+            if step is None or not step.may_edit:
+                return None
+            return forms.StepForm(instance=step, communes=communes)
+        if not self.access.can_edit:
+            return None
+        if section == "partenaires":
+            found = forms.search_organisations(search) if search else []
+            self.context["search"] = search
+            self.context["found"] = found
+            organisations = [*found, *forms.plan_organisations(self.action.plan)]
+            if editing.new:
+                return forms.NewPartnerForm(organisations=organisations)
+            item = _by_pk(ctx["partners"], pk)
+            return item and forms.PartnerForm(instance=item, organisations=organisations)
+        if section == "conditions":
+            if editing.new:
+                return forms.NewConditionForm()
+            item = _by_pk(ctx["conditions"], pk)
+            return item and forms.ConditionForm(instance=item)
+        if section == "calendrier":
+            if editing.new:
+                return forms.NewCalendarEntryForm()
+            item = _by_pk(ctx["entries"], pk)
+            return item and forms.CalendarEntryForm(instance=item)
+        if section == "indicateurs":
+            if editing.new:
+                return forms.NewIndicatorForm()
+            item = _by_pk(ctx["indicators"], pk)
+            return item and forms.IndicatorForm(instance=item)
+        if section == "valeurs":
+            if editing.new:
+                indicator = _by_pk(ctx["indicators"], int(pk.split("-")[1]))
+                return indicator and forms.IndicatorValueForm(indicator=indicator)
+            value = next((v for i in ctx["indicators"] for v in i.value_list if v.pk == pk), None)
+            return value and forms.IndicatorValueForm(instance=value)
+        return None
+
+    def confirm(self, confirming: Editing, item) -> Page:
+        self.load(confirming.part)
+        self.context.update(confirming=confirming, confirm_item=item)
+        return self
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def render_page(self, *, status: int = 200) -> HttpResponse:
+        self.load("page")
+        return render(self.request, TEMPLATE, self.context, status=status)
+
+    def render_parts(self, part: str, *, status: int = 200, announce: str = "", follow=()) -> HttpResponse:
+        """The partial `part`, marked with what to announce, then `follow` out of band."""
+        self.load(part, *follow)
+        self.context["announce"] = announce
+        html = [render_to_string(f"{TEMPLATE}#{part}", self.context, self.request)]
+        self.context.update(announce="", oob=True)
+        html += [render_to_string(f"{TEMPLATE}#{name}", self.context, self.request) for name in follow]
+        # A boosted link or form would otherwise push its URL (`?modifier=…`, `…/statut/`)
+        # into the history: the page's address stays the fiche's.
+        return HttpResponse("".join(html), status=status, headers={"HX-Push-Url": "false"})
+
+
+def _by_pk(items, pk):
+    return next((item for item in items if item.pk == pk), None)
+
+
+def _mark_focus(form) -> None:
+    """After an htmx swap the app moves focus to [data-focus]: the first field in error, or
+    the first field of a form just opened."""
+    if not hasattr(form, "fields"):
+        return
+    names = [name for name in form.fields if name in form.errors] or [
+        name for name, field in form.fields.items() if not field.widget.is_hidden
+    ]
+    if names:
+        widget = form.fields[names[0]].widget
+        widget.attrs = {**widget.attrs, "data-focus": ""}
 
 
 @require_GET
 def action_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    action = _visible(request, slug, number)
-    return render(request, TEMPLATE, _context(request, action))
+    action, access = _fiche_for_user(request, slug, number)
+    page = Page(request, action, access)
+    editing = Editing.parse(request.GET.get("modifier", ""))
+    search = request.GET.get("recherche", "").strip()
+    if request.htmx and not request.htmx.history_restore_request:
+        # A boosted link or search form of one section: that section alone.
+        part = editing.part or PART_OF_ANCHOR.get(request.htmx.target or "", "")
+        if part:
+            if editing.part:
+                page.open(editing, search=search)
+            return page.forms().render_parts(part)
+    if editing.part:
+        page.open(editing, search=search)
+    return page.forms().render_page()
 
 
-def _visible(request: HttpRequest, slug: str, number: int) -> Action:
-    """The fiche with everything its page shows; 404 for those who may not read it."""
-    return get_object_or_404(
-        Action.objects.visible_to(request.user).with_details(), plan__slug=slug, number=number
+@require_GET
+def organisation_search(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """Organisations of the installation matching a name, for the pilots or a partner's form
+    (htmx: the few options to add; without JavaScript the fiche page answers the same search)."""
+    action, access = _rw_fiche_for_user(request, slug, number)
+    search = request.GET.get("recherche", "").strip()
+    target = request.GET.get("pour", "pilotes")
+    if not request.htmx:
+        editing = "pilotage" if target == "pilotes" else target.replace("partenaire-", "partenaires-")
+        return redirect(
+            f"{action.get_absolute_url()}?{urlencode({'modifier': editing, 'recherche': search})}"
+        )
+    offered = list(forms.plan_organisations(action.plan))
+    found = forms.search_organisations(search, exclude=[org.pk for org in offered])
+    context = {"found": found, "search": search, "target": target, "plan": action.plan, "action": action}
+    if target == "pilotes":
+        return render(request, "actions/_organisations_found.html", context)
+    editing = Editing.parse(target.replace("partenaire-", "partenaires-"))
+    if editing.section != "partenaires":
+        raise Http404("Formulaire inconnu.")
+    item = None
+    if not editing.new:
+        item = get_object_or_404(ActionPartner.objects.filter(action=action), pk=editing.pk)
+    form_class = forms.PartnerForm if item else forms.NewPartnerForm
+    form = (
+        form_class(instance=item, organisations=[*found, *offered])
+        if item
+        else form_class(organisations=[*found, *offered])
     )
-
-
-def _context(request: HttpRequest, action: Action, bound: dict | None = None) -> dict:
-    """Everything the fiche page and each of its partials show. `bound` holds the forms
-    being re-displayed with their errors, keyed like the fresh ones ("status", ("etapes", 12)…)."""
-    bound = bound or {}
-    perms = fiche_permissions(request.user, action)
-    plan = action.plan
-    context = {
-        "action": action,
-        "plan": plan,
-        "perms": perms,
-        "move_choices": [("up", "Monter"), ("down", "Descendre")],
-        "step_tally": _step_tally(action),
-        "step_forms": {},
-    }
-    if perms.can_edit or perms.editable_steps:
-        communes = list(plan.communes.order_by("name"))
-        organisations = list(Organisation.objects.order_by("name")) if perms.can_edit else []
-
-        def form_for(key, factory):
-            return bound.get(key) or factory()
-
-        context["step_forms"] = {
-            item.pk: form_for(
-                ("etapes", item.pk), lambda item=item: forms.StepForm(instance=item, communes=communes)
-            )
-            for step in action.top_steps
-            for item in [step, *step.children.all()]
-            if item.pk in perms.editable_steps
-        }
-        if perms.can_edit:
-            context.update(
-                status_form=form_for("status", lambda: forms.StatusForm(instance=action)),
-                pilots_form=form_for(
-                    "pilots", lambda: forms.PilotsForm(instance=action, organisations=organisations)
-                ),
-                new_step_form=form_for(
-                    ("etapes", None),
-                    lambda: forms.NewStepForm(communes=communes, parents=action.top_steps),
-                ),
-                calendar_forms={
-                    e.pk: form_for(("calendrier", e.pk), lambda e=e: forms.CalendarEntryForm(instance=e))
-                    for e in action.calendar_entries.all()
-                },
-                new_calendar_form=form_for(("calendrier", None), forms.NewCalendarEntryForm),
-                partner_forms={
-                    p.pk: form_for(
-                        ("partenaires", p.pk),
-                        lambda p=p: forms.PartnerForm(instance=p, organisations=organisations),
-                    )
-                    for p in action.partners.all()
-                },
-                new_partner_form=form_for(
-                    ("partenaires", None), lambda: forms.NewPartnerForm(organisations=organisations)
-                ),
-                condition_forms={
-                    c.pk: form_for(("conditions", c.pk), lambda c=c: forms.ConditionForm(instance=c))
-                    for c in action.conditions.all()
-                },
-                new_condition_form=form_for(("conditions", None), forms.NewConditionForm),
-                indicator_forms={
-                    i.pk: form_for(("indicateurs", i.pk), lambda i=i: forms.IndicatorForm(instance=i))
-                    for i in action.indicators.all()
-                },
-                new_indicator_form=form_for(("indicateurs", None), forms.NewIndicatorForm),
-                value_forms={
-                    v.pk: form_for(("valeurs", v.pk), lambda v=v: forms.IndicatorValueForm(instance=v))
-                    for i in action.indicators.all()
-                    for v in i.values.all()
-                },
-                new_value_forms={
-                    i.pk: form_for(
-                        ("valeurs", f"new-{i.pk}"), lambda i=i: forms.IndicatorValueForm(indicator=i)
-                    )
-                    for i in action.indicators.all()
-                },
-            )
-    if perms.can_note:
-        context["note_form"] = bound.get("notes") or forms.NoteForm(initial={"date": timezone.localdate()})
-    context["journal"] = journal([action.pk])[:JOURNAL_LIMIT]
-    return context
-
-
-def _step_tally(action: Action) -> dict | None:
-    """The progress the steps suggest, shown beside the typed one."""
-    done, total = action.step_tally()
-    return {"done": done, "total": total, "percent": round(100 * done / total)} if total else None
+    form.fields["organisation"].widget.attrs["data-focus"] = ""
+    context["field"] = form["organisation"]
+    return render(request, "actions/_organisations_found.html", context)
 
 
 def _respond(
-    request: HttpRequest, action: Action, partial: str, *, bound: dict | None = None, status: int = 200
+    request: HttpRequest,
+    action: Action,
+    access: FicheAccess,
+    part: str,
+    *,
+    editing: Editing | None = None,
+    form=None,
+    status: int = 200,
+    focus_step: int | None = None,
 ) -> HttpResponse:
-    """After a write: the partial (and the journal, out of band) for htmx; otherwise a
-    redirect to the fiche on success, or the whole page with the errors."""
-    action = Action.objects.with_details().get(pk=action.pk)
+    """After a write. htmx: the partial, from its own small context, and what else changed out
+    of band. Otherwise a redirect to the fiche on success, or the page with the form in error."""
+    failed = status >= 400
+    if request.htmx or (failed and form is not None):
+        # As saved (its lateness, its version), or as it stands: validating a ModelForm
+        # writes the refused input onto the instance the request read.
+        action = _fiches().get(pk=action.pk)
+    if form is not None:
+        _mark_focus(form)  # the first field in error
     if request.htmx:
-        context = _context(request, action, bound)
-        html = "".join(
-            render_to_string(f"{TEMPLATE}#{name}", context, request)
-            for name in (partial, "summary-oob", "journal-oob")
+        page = Page(request, action, access)
+        page.context["focus_step"] = focus_step
+        if part == "status":
+            page.forms(status_form=form if failed else None)
+        elif part == "notes":
+            page.forms(note_form=form if failed else None)
+        elif form is not None and editing is not None:
+            page.open(editing, form)
+        if failed:
+            message = "Rien n'a été enregistré : " + (
+                "un collègue l'a modifié entre-temps."
+                if status == 409
+                else "le formulaire contient des erreurs."
+            )
+            return page.render_parts(part, status=status, announce=message)
+        target = PART_OF_ANCHOR.get(request.htmx.target or "", part)
+        if part == "steps" and target == "next":
+            part = "next"
+        return page.render_parts(
+            part,
+            announce=ANNOUNCE_AFTER.get(request.resolver_match.url_name, ANNOUNCE.get(part, "")),
+            follow=FOLLOWS[part],
         )
-        return HttpResponse(html, status=status)
-    if bound is None:
-        if status >= 400:  # a request no form could show (a forged or truncated one)
+    if form is None:
+        if failed:  # a request no form could show (a forged or truncated one)
             messages.error(
                 request, "Requête invalide : rien n'a été enregistré. Rechargez la page et recommencez."
             )
-        return redirect(f"{action.get_absolute_url()}#{ANCHORS[partial]}")
-    return render(request, TEMPLATE, _context(request, action, bound), status=status)
+        return redirect(f"{action.get_absolute_url()}#{ANCHORS[part]}")
+    page = Page(request, action, access)
+    page.forms(status_form=form if part == "status" else None, note_form=form if part == "notes" else None)
+    if editing is not None:
+        page.open(editing, form)
+    return page.render_page(status=status)
 
 
-def _editable(request: HttpRequest, slug: str, number: int) -> Action:
-    """The fiche, if the user may edit it: 404 if they may not read it, 403 if only read."""
-    action = get_object_or_404(Action.objects.visible_to(request.user), plan__slug=slug, number=number)
-    if not Action.objects.editable_by(request.user).filter(pk=action.pk).exists():
-        raise PermissionDenied("Vous ne pouvez pas modifier cette fiche-action.")
-    return action
+ANNOUNCE_AFTER = {
+    "step_toggle": "Étape cochée",
+    "step_move": "Étape déplacée",
+    "item_delete": "Suppression enregistrée",
+}
 
 
 # ---------------------------------------------------------------------------
@@ -265,7 +612,9 @@ def _refuse_stale(form, stale: StaleVersion):
     return fresh
 
 
-def _save_versioned(request, action, partial, key, form, model, pk, changes, *, refuse=_refuse_stale):
+def _save_versioned(
+    request, action, access, part, form, model, pk, changes, *, editing=None, refuse=_refuse_stale, **respond
+):
     """Apply `changes` if the object is still at the version the user saw."""
     try:
         with transaction.atomic():
@@ -275,8 +624,9 @@ def _save_versioned(request, action, partial, key, form, model, pk, changes, *, 
             if pilots is not None:
                 obj.pilots.set(pilots)
     except StaleVersion as stale:
-        return _respond(request, action, partial, bound={key: refuse(form, stale)}, status=409)
-    return _respond(request, action, partial)
+        refused = refuse(form, stale)
+        return _respond(request, action, access, part, editing=editing, form=refused, status=409)
+    return _respond(request, action, access, part, **respond)
 
 
 # ---------------------------------------------------------------------------
@@ -285,61 +635,74 @@ def _save_versioned(request, action, partial, key, form, model, pk, changes, *, 
 
 @require_POST
 def action_status(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    action = _editable(request, slug, number)
+    action, access = _rw_fiche_for_user(request, slug, number)
     form = forms.StatusForm(request.POST, instance=action)
     if not form.is_valid():
-        return _respond(request, action, "status", bound={"status": form}, status=422)
+        return _respond(request, action, access, "status", form=form, status=422)
     changes = {"status": form.cleaned_data["status"], "progress": form.cleaned_data["progress"]}
-    return _save_versioned(request, action, "status", "status", form, Action, action.pk, changes)
+    return _save_versioned(request, action, access, "status", form, Action, action.pk, changes)
 
 
 @require_POST
 def action_pilots(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    action = _editable(request, slug, number)
-    organisations = list(Organisation.objects.order_by("name"))
+    action, access = _rw_fiche_for_user(request, slug, number)
+    organisations = list(forms.plan_organisations(action.plan))
     form = forms.PilotsForm(request.POST, instance=action, organisations=organisations)
     form.choice_kwargs = {"organisations": organisations}
+    editing = Editing("pilotage")
     if not form.is_valid():
-        return _respond(request, action, "pilots", bound={"pilots": form}, status=422)
+        return _respond(request, action, access, "pilots", editing=editing, form=form, status=422)
     changes = {"pilotage": form.cleaned_data["pilotage"], "pilots": form.cleaned_data["pilots"]}
-    return _save_versioned(request, action, "pilots", "pilots", form, Action, action.pk, changes)
+    return _save_versioned(
+        request, action, access, "pilots", form, Action, action.pk, changes, editing=editing
+    )
 
 
 @require_POST
 def note_create(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    action = get_object_or_404(Action.objects.visible_to(request.user), plan__slug=slug, number=number)
-    if not Action.objects.notable_by(request.user).filter(pk=action.pk).exists():
+    action, access = _fiche_for_user(request, slug, number)
+    if not access.can_note:
         raise PermissionDenied("Vous ne pouvez pas ajouter de note à cette fiche-action.")
     form = forms.NoteForm(request.POST)
     if not form.is_valid():
-        return _respond(request, action, "notes", bound={"notes": form}, status=422)
+        return _respond(request, action, access, "notes", form=form, status=422)
     note = form.save(commit=False)
     note.action = action
     note.author = request.user
     note.author_name = request.user.get_full_name() or request.user.get_username()
     note._history_user = request.user
     note.save()
-    return _respond(request, action, "notes")
+    return _respond(request, action, access, "notes")
 
 
 # ---------------------------------------------------------------------------
-# The lists of a fiche: steps, calendar, partners, conditions
+# The lists of a fiche: steps, calendar, partners, conditions, indicators and their values
 
 
 @dataclass(frozen=True)
 class Section:
     model: type
     form: type
-    new_form: type
+    new_form: type | None
     partial: str
+    label: str  # what a deletion names: "l'étape", "le partenaire"…
 
 
 SECTIONS = {
-    "etapes": Section(Step, forms.StepForm, forms.NewStepForm, "steps"),
-    "calendrier": Section(CalendarEntry, forms.CalendarEntryForm, forms.NewCalendarEntryForm, "calendar"),
-    "partenaires": Section(ActionPartner, forms.PartnerForm, forms.NewPartnerForm, "partners"),
-    "conditions": Section(Condition, forms.ConditionForm, forms.NewConditionForm, "conditions"),
-    "indicateurs": Section(Indicator, forms.IndicatorForm, forms.NewIndicatorForm, "indicators"),
+    "etapes": Section(Step, forms.StepForm, forms.NewStepForm, "steps", "l'étape"),
+    "calendrier": Section(
+        CalendarEntry, forms.CalendarEntryForm, forms.NewCalendarEntryForm, "calendar", "l'échéance"
+    ),
+    "partenaires": Section(
+        ActionPartner, forms.PartnerForm, forms.NewPartnerForm, "partners", "le partenaire"
+    ),
+    "conditions": Section(
+        Condition, forms.ConditionForm, forms.NewConditionForm, "conditions", "la condition"
+    ),
+    "indicateurs": Section(
+        Indicator, forms.IndicatorForm, forms.NewIndicatorForm, "indicators", "l'indicateur"
+    ),
+    "valeurs": Section(IndicatorValue, forms.IndicatorValueForm, None, "indicators", "la valeur"),
 }
 
 
@@ -347,7 +710,7 @@ def _choices(section: str, action: Action) -> dict:
     if section == "etapes":
         return {"communes": list(action.plan.communes.order_by("name"))}
     if section == "partenaires":
-        return {"organisations": list(Organisation.objects.order_by("name"))}
+        return {"organisations": list(forms.plan_organisations(action.plan))}
     return {}
 
 
@@ -360,13 +723,16 @@ def _section(section: str) -> Section:
 @require_POST
 def item_create(request: HttpRequest, slug: str, number: int, section: str) -> HttpResponse:
     spec = _section(section)
-    action = _editable(request, slug, number)
+    if spec.new_form is None:
+        raise Http404("Rubrique inconnue.")
+    action, access = _rw_fiche_for_user(request, slug, number)
     kwargs = _choices(section, action)
     if section == "etapes":
-        kwargs["parents"] = list(action.steps.filter(parent=None))
+        kwargs["parents"] = list(Step.objects.filter(action=action, parent=None))
     form = spec.new_form(request.POST, **kwargs)
+    editing = Editing(section, "nouveau")
     if not form.is_valid():
-        return _respond(request, action, spec.partial, bound={(section, None): form}, status=422)
+        return _respond(request, action, access, spec.partial, editing=editing, form=form, status=422)
     item = form.save(commit=False)
     item.action = action
     siblings = spec.model.objects.filter(action=action)
@@ -376,51 +742,79 @@ def item_create(request: HttpRequest, slug: str, number: int, section: str) -> H
     item.position = (siblings.aggregate(last=Max("position"))["last"] or 0) + 1
     item._history_user = request.user
     item.save()
-    return _respond(request, action, spec.partial)
+    return _respond(request, action, access, spec.partial)
 
 
-def _item(request, slug, number, section, pk, *, step_rule: bool):
-    """The fiche and one of its items, if the user may change it. For steps, `step_rule` lets
-    a contributeur change the steps of their commune on a fiche they do not pilot."""
+def _objects_of(spec: Section, action: Action):
+    if spec.model is IndicatorValue:
+        return IndicatorValue.objects.filter(indicator__action=action).select_related(
+            "indicator__action__plan"
+        )
+    return spec.model.objects.filter(action=action)
+
+
+def _item_for_user(request, slug, number, section, pk, *, step_rule: bool):
+    """The fiche, one of its items and what the user may do, if they may change the item. For
+    steps, `step_rule` lets a contributeur change the steps of their commune on a fiche they
+    do not pilot. 404 if they may not read the fiche, 403 if they may not change the item."""
     spec = _section(section)
-    action = get_object_or_404(Action.objects.visible_to(request.user), plan__slug=slug, number=number)
-    item = get_object_or_404(spec.model.objects.filter(action=action), pk=pk)
+    action, access = _fiche_for_user(request, slug, number)
+    item = get_object_or_404(_objects_of(spec, action), pk=pk)
     if section == "etapes" and step_rule:
-        allowed = Step.objects.editable_by(request.user).filter(pk=item.pk).exists()
+        allowed = may_edit_step(request.user, access, item)
     else:
-        allowed = Action.objects.editable_by(request.user).filter(pk=action.pk).exists()
+        allowed = access.can_edit
     if not allowed:
         raise PermissionDenied("Vous ne pouvez pas modifier cet élément.")
-    return spec, action, item
+    return spec, action, access, item
 
 
 @require_POST
 def item_update(request: HttpRequest, slug: str, number: int, section: str, pk: int) -> HttpResponse:
-    spec, action, item = _item(request, slug, number, section, pk, step_rule=True)
+    spec, action, access, item = _item_for_user(request, slug, number, section, pk, step_rule=True)
+    if spec.model is IndicatorValue:
+        raise Http404("Rubrique inconnue.")
     kwargs = _choices(section, action)
     commune_id = getattr(item, "commune_id", None)  # before validation writes the input onto item
     form = spec.form(request.POST, instance=item, **kwargs)
     form.choice_kwargs = kwargs
+    editing = Editing(section, item.pk)
     # A contributeur rewords the steps of their commune; tying a step to a commune decides who
     # follows it, which is the call of those who edit the fiche.
     if (
         form.is_valid()
         and section == "etapes"
         and getattr(form.cleaned_data["commune"], "pk", None) != commune_id
-        and not Action.objects.editable_by(request.user).filter(pk=action.pk).exists()
+        and not access.can_edit
     ):
         form.add_error(None, "Seuls ceux qui modifient la fiche changent la commune d'une étape.")
     if not form.is_valid():
-        return _respond(request, action, spec.partial, bound={(section, item.pk): form}, status=422)
+        return _respond(request, action, access, spec.partial, editing=editing, form=form, status=422)
     changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
     return _save_versioned(
-        request, action, spec.partial, (section, item.pk), form, spec.model, item.pk, changes
+        request, action, access, spec.partial, form, spec.model, item.pk, changes, editing=editing
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def item_delete(request: HttpRequest, slug: str, number: int, section: str, pk: int) -> HttpResponse:
-    spec, action, item = _item(request, slug, number, section, pk, step_rule=False)
+    """GET: the confirmation (a page of its own; with htmx, in place in the section). POST:
+    the deletion, if the item is still at the version the user confirmed."""
+    spec, action, access, item = _item_for_user(request, slug, number, section, pk, step_rule=False)
+    confirming = Editing(section, item.pk)
+    if request.method == "GET":
+        if request.htmx:
+            page = Page(request, action, access).confirm(confirming, item)
+            return page.forms().render_parts(spec.partial)
+        context = {
+            "action": action,
+            "plan": action.plan,
+            "item": item,
+            "section": section,
+            "what": spec.label,
+            "back": f"{action.get_absolute_url()}#{ANCHORS[spec.partial]}",
+        }
+        return render(request, "actions/item_delete_confirm.html", context)
     kwargs = _choices(section, action)
     try:
         version = int(request.POST.get("version", ""))
@@ -429,13 +823,13 @@ def item_delete(request: HttpRequest, slug: str, number: int, section: str, pk: 
             current._history_user = request.user
             current.delete()
     except ValueError:
-        return _respond(request, action, spec.partial, status=422)
+        return _respond(request, action, access, spec.partial, status=422)
     except StaleVersion as stale:
         message = _stale_message(stale, "Il n'a pas été supprimé.")
         fresh = _form_of_current(spec.form, stale.current, kwargs)
         fresh.add_error(None, message)
-        return _respond(request, action, spec.partial, bound={(section, item.pk): fresh}, status=409)
-    return _respond(request, action, spec.partial)
+        return _respond(request, action, access, spec.partial, editing=confirming, form=fresh, status=409)
+    return _respond(request, action, access, spec.partial)
 
 
 def _form_of_current(form_class, current, kwargs):
@@ -450,31 +844,41 @@ def _form_of_current(form_class, current, kwargs):
 
 @require_POST
 def step_toggle(request: HttpRequest, slug: str, number: int, pk: int) -> HttpResponse:
-    spec, action, step = _item(request, slug, number, "etapes", pk, step_rule=True)
+    spec, action, access, step = _item_for_user(request, slug, number, "etapes", pk, step_rule=True)
     form = forms.StepToggleForm(request.POST, instance=step)
     if not form.is_valid():
-        return _respond(request, action, "steps", status=422)
+        return _respond(request, action, access, "steps", status=422)
     done = request.POST.get("done") == "1"
-    communes = list(action.plan.communes.order_by("name"))
 
     def refuse(form, stale):
         message = _stale_message(stale, "Votre changement n'a pas été enregistré.")
+        communes = list(action.plan.communes.order_by("name"))
         fresh = _form_of_current(forms.StepForm, stale.current, {"communes": communes})
         fresh.add_error(None, message)
         return fresh
 
     return _save_versioned(
-        request, action, "steps", ("etapes", step.pk), form, Step, step.pk, {"done": done}, refuse=refuse
+        request,
+        action,
+        access,
+        "steps",
+        form,
+        Step,
+        step.pk,
+        {"done": done},
+        editing=Editing("etapes", step.pk),
+        refuse=refuse,
+        focus_step=step.pk,
     )
 
 
 @require_POST
 def step_move(request: HttpRequest, slug: str, number: int, pk: int) -> HttpResponse:
     """Swap a step with its previous or next sibling."""
-    spec, action, step = _item(request, slug, number, "etapes", pk, step_rule=False)
+    spec, action, access, step = _item_for_user(request, slug, number, "etapes", pk, step_rule=False)
     direction = request.POST.get("direction")
     if direction not in ("up", "down"):
-        return _respond(request, action, "steps", status=422)
+        return _respond(request, action, access, "steps", status=422)
     upwards = direction == "up"
     with transaction.atomic():
         siblings = list(
@@ -489,28 +893,28 @@ def step_move(request: HttpRequest, slug: str, number: int, pk: int) -> HttpResp
             for position, sibling in enumerate(siblings):
                 if sibling.position != position:
                     sibling.save_edit(by=request.user, position=position)
-    return _respond(request, action, "steps")
+    return _respond(request, action, access, "steps")
 
 
 @require_POST
 def indicator_value_save(request: HttpRequest, slug: str, number: int, pk: int) -> HttpResponse:
     """Add the value of a year to an indicator, or change one (`value_id` names it)."""
-    action = _editable(request, slug, number)
-    indicator = get_object_or_404(
-        Indicator.objects.filter(action=action).select_related("action__plan"), pk=pk
-    )
+    action, access = _rw_fiche_for_user(request, slug, number)
+    indicator = get_object_or_404(Indicator.objects.filter(action=action), pk=pk)
+    indicator.action = action
     value_pk = request.POST.get("value_id", "")
     if value_pk:
         if not value_pk.isdigit():
             raise Http404("Valeur inconnue.")
         value = get_object_or_404(IndicatorValue.objects.filter(indicator=indicator), pk=int(value_pk))
+        value.indicator = indicator
         form = forms.IndicatorValueForm(request.POST, instance=value)
-        key = ("valeurs", value.pk)
+        editing = Editing("valeurs", value.pk)
     else:
         form = forms.IndicatorValueForm(request.POST, indicator=indicator)
-        key = ("valeurs", f"new-{indicator.pk}")
+        editing = Editing("valeurs", f"nouvelle-{indicator.pk}")
     if not form.is_valid():
-        return _respond(request, action, "indicators", bound={key: form}, status=422)
+        return _respond(request, action, access, "indicators", editing=editing, form=form, status=422)
     if not value_pk:
         created = form.save(commit=False)
         created.indicator = indicator
@@ -522,10 +926,12 @@ def indicator_value_save(request: HttpRequest, slug: str, number: int, pk: int) 
             form.add_error(
                 "year", "Cette année vient d'être saisie par quelqu'un d'autre : rechargez la page."
             )
-            return _respond(request, action, "indicators", bound={key: form}, status=409)
-        return _respond(request, action, "indicators")
+            return _respond(request, action, access, "indicators", editing=editing, form=form, status=409)
+        return _respond(request, action, access, "indicators")
     changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
-    return _save_versioned(request, action, "indicators", key, form, IndicatorValue, value.pk, changes)
+    return _save_versioned(
+        request, action, access, "indicators", form, IndicatorValue, value.pk, changes, editing=editing
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -9,6 +9,11 @@ median and p90 in ms, each median as a multiple of the trivial page's (the figur
 holds on a noisy machine), the ratio between the two plans and the SQL queries of each
 request. See bench/README.md.
 
+Then, on the fiche page alone: its figures with 1,000 other territories installed (plans with
+their communes and a fiche piloted by one of them) against none, and on a fiche with 20,000
+history rows against one with a single row (fiche page and htmx status change, each as a
+multiple of the trivial page measured in the same rounds).
+
 Never touches db.sqlite3: a temporary SQLite file by default, or the PostgreSQL database
 named by BENCH_DATABASE_URL, which is created if needed, migrated and EMPTIED.
 """
@@ -53,6 +58,8 @@ def parse_args() -> argparse.Namespace:
         "--rounds-large", type=int, default=None, help="the same for the large plan (default: --rounds)"
     )
     parser.add_argument("--scale", type=int, default=50, help="size of the large plan, × Val'Aïgo")
+    parser.add_argument("--territories", type=int, default=1000, help="other territories installed (1000)")
+    parser.add_argument("--history", type=int, default=20_000, help="history rows of the busy fiche (20000)")
     args = parser.parse_args()
     if args.rounds < 1 or (args.rounds_large is not None and args.rounds_large < 1):
         parser.error("--rounds doit être au moins 1")
@@ -365,6 +372,149 @@ def report(header: list[str], suites: list[tuple[PlanUnderTest, list[Case]]]) ->
 
 
 # ---------------------------------------------------------------------------
+# The fiche page at scale: other territories, a long history
+
+
+def fiche_cases(client, plan, number: int, label: str) -> list[Case]:
+    """The trivial page, the fiche page and an htmx status change of fiche `number`."""
+    from django.urls import reverse
+
+    from actions.models import Action
+
+    action = Action.objects.get(plan=plan, number=number)
+    fiche_url = reverse("action_detail", kwargs={"slug": plan.slug, "number": number})
+    status_url = reverse("action_status", kwargs={"slug": plan.slug, "number": number})
+    turn = {"n": 0}
+
+    def status_change():
+        status, progress = STATUSES[turn["n"] % len(STATUSES)]
+        turn["n"] += 1
+        version = Action.objects.values_list("version", flat=True).get(pk=action.pk)
+        data = {"status": status, "progress": progress, "version": version}
+        return lambda: client.post(status_url, data, **HTMX)
+
+    return [
+        Case("trivial", f"page triviale [{label}]", lambda: lambda: client.get(TRIVIAL_URL)),
+        Case("fiche", f"page de la fiche [{label}]", lambda: lambda: client.get(fiche_url)),
+        Case("status", f"changement de statut [{label}]", status_change),
+    ]
+
+
+def run_rounds(suites: list[list[Case]], rounds: int) -> None:
+    """Warm up, then interleave the suites round by round (see measure())."""
+    for cases in suites:
+        for _ in range(WARMUP):
+            for case in cases:
+                run_case(case, timed=False)
+        for case in cases:
+            case.failures = 0
+    gc.collect()
+    for round_number in range(rounds):
+        order = suites if round_number % 2 == 0 else suites[::-1]
+        for index in range(len(suites[0])):
+            for cases in order:
+                run_case(cases[index], timed=True)
+    for cases in suites:
+        for case in cases:
+            count_queries(case)
+
+
+def add_territories(count: int) -> None:
+    """`count` plans of other territories, ten communes each, a fiche piloted by one of them."""
+    from actions.models import Action
+    from axes.models import Axis, Plan
+    from partners.models import Organisation, OrganisationKind
+
+    plans = Plan.objects.bulk_create(
+        Plan(slug=f"banc-{n}", title="Plan", territory=f"CC n° {n}", start_year=2023, end_year=2027)
+        for n in range(count)
+    )
+    communes = Organisation.objects.bulk_create(
+        Organisation(name=f"Commune {n}-{k} (banc)", kind=OrganisationKind.COMMUNE)
+        for n in range(count)
+        for k in range(10)
+    )
+    Plan.communes.through.objects.bulk_create(
+        Plan.communes.through(plan=p, organisation=communes[10 * n + k])
+        for n, p in enumerate(plans)
+        for k in range(10)
+    )
+    axes = Axis.objects.bulk_create(Axis(plan=p, number=1, title="Axe", theme="Thème") for p in plans)
+    actions = Action.objects.bulk_create(
+        Action(plan=p, axis=a, number=1, title="Fiche", fiche_title="Fiche")
+        for p, a in zip(plans, axes, strict=True)
+    )
+    Action.pilots.through.objects.bulk_create(
+        Action.pilots.through(action=a, organisation=communes[10 * n]) for n, a in enumerate(actions)
+    )
+
+
+def add_history(plan, number: int, rows: int) -> None:
+    """`rows` history rows on fiche `number`, alternately "à venir" and "en cours"."""
+    from actions.models import Action
+
+    history = Action.history.model
+    first = Action.objects.get(plan=plan, number=number).history.earliest()
+    fields = {f.attname: getattr(first, f.attname) for f in history._meta.fields if f.attname != "history_id"}
+    fields.update(history_type="~", history_change_reason=None)
+    statuses = ["planned", "in_progress"]
+    history.objects.bulk_create(
+        (history(**{**fields, "status": statuses[n % 2]}) for n in range(rows)), batch_size=2000
+    )
+
+
+def compare(title: str, before: list[Case], after: list[Case]) -> None:
+    widths = (44, 12, 10, 16, 12)
+    print(title)
+    print(line(("requête", "médiane ms", "× triviale", "ratio après/avant", "requêtes"), widths, 1))
+    print("-" * sum(widths))
+    base = {id(cases): statistics.median(cases[0].samples) for cases in (before, after)}
+    for a, b in zip(before, after, strict=True):
+        for cases, case in ((before, a), (after, b)):
+            median = statistics.median(case.samples)
+            ratio = (
+                ""
+                if case is a
+                else f"{(median / base[id(after)]) / (statistics.median(a.samples) / base[id(before)]):.2f}"
+            )
+            print(
+                line(
+                    (case.label, f"{median:.2f}", f"{median / base[id(cases)]:.2f}", ratio, case.queries),
+                    widths,
+                    1,
+                )
+            )
+    print()
+
+
+def fiche_at_scale(client, plan, args) -> None:
+    from django.db import connection
+
+    rounds = args.rounds
+    before = fiche_cases(client, plan, FICHE, "1 territoire")
+    run_rounds([before], rounds)
+    add_territories(args.territories)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    after = fiche_cases(client, plan, FICHE, f"+{args.territories} territoires")
+    run_rounds([after], rounds)
+    compare(f"Fiche n° {FICHE} de Val'Aïgo, {args.territories} autres territoires installés", before, after)
+
+    quiet, busy = 11, 13  # two fiches of Val'Aïgo alike: one keeps its single row, one gets a long history
+    add_history(plan, busy, args.history)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    short = fiche_cases(client, plan, quiet, "1 ligne d'historique")
+    long = fiche_cases(client, plan, busy, f"{args.history} lignes d'historique")
+    run_rounds([short, long], rounds)
+    compare(
+        f"Historique : fiche n° {busy} ({args.history} lignes) et fiche n° {quiet} (1 ligne)", short, long
+    )
+
+
+# ---------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -395,6 +545,9 @@ def main() -> int:
             f"{args.rounds} + {rounds_large} tours entrelacés",
         ]
         report(header, suites)
+        print()
+        with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=["testserver"], DEBUG=False):
+            fiche_at_scale(client, plans[0].plan, args)
         print(f"\nDurée totale : {time.perf_counter() - started:.0f} s")
     return 0
 

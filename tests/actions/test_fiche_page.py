@@ -37,7 +37,13 @@ def test_steps_grouped_by_commune(reader_client, val_aigo):
 def test_done_steps_are_marked(reader_client, val_aigo):
     Step.objects.filter(action__plan=val_aigo, action__number=2, position=0).update(done=True)
     html = fiche(reader_client, val_aigo, 2)
-    assert 'class="done">Faire un bilan et le partager auprès des élus et partenaires</span>' in html
+    assert (
+        'class="step-text done">Faire un bilan et le partager auprès des élus et partenaires</span>' in html
+    )
+    assert (
+        'Faire un bilan et le partager auprès des élus et partenaires</span><span class="visually-hidden"> (réalisée)'
+        in html
+    )
 
 
 def test_empty_sections_say_so(reader_client, val_aigo):

@@ -81,22 +81,20 @@ def test_contributor_ticks_a_step_sets_the_status_and_posts_a_note(
     journal = page.locator("#journal")
     expect(journal).to_contain_text("Aucune modification depuis le chargement du plan.")
 
-    # The button says which step it ticks.
-    tick = page.locator(f'#etapes button[aria-describedby="etape-{step.pk}"]')
+    # One toggle per step, named by the step's text; aria-pressed says whether it is done.
+    tick = page.locator("#etapes button.tick", has=page.locator(f"#etape-{step.pk}"))
     expect(page.locator(f"#etape-{step.pk}")).to_have_text(PS_JEUNES)
-    expect(tick).to_have_text("Marquer réalisée")
+    expect(tick).to_have_attribute("aria-pressed", "false")
     tick.click()
-    item = page.locator("ol.substeps > li", has=page.locator(f"#etape-{step.pk}"))
-    expect(item.locator(".badge")).to_have_text("Réalisée")
-    expect(tick).to_have_text("Marquer à faire")
+    expect(tick).to_have_attribute("aria-pressed", "true")
     expect(journal).to_contain_text(f"Étape réalisée : « {PS_JEUNES} », par Marc Lefèvre")
 
     status = page.locator("#statut")
     status.get_by_label("Statut").select_option(label="En cours")
     status.get_by_label("Avancement (%)").fill("30")
     status.get_by_role("button", name="Enregistrer le statut").click()
-    expect(page.locator("#resume .badge").first).to_have_text("En cours")
-    expect(page.locator("#resume .progress-value")).to_have_text("30 %")
+    expect(page.locator("#statut .badge").first).to_have_text("En cours")
+    expect(page.locator("#statut .progress-value")).to_have_text("30 %")
     expect(journal).to_contain_text("Statut : à venir → en cours, par Marc Lefèvre")
 
     notes = page.locator("#notes")
@@ -123,7 +121,7 @@ def test_contributor_reads_action_1_but_may_not_change_it(
     sign_in_and_open(page, live_server, fiche, "marc")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Action 1 :")
     expect(page.get_by_role("button", name="Enregistrer le statut")).to_have_count(0)
-    expect(page.locator("#statut")).to_have_count(0)
+    expect(page.locator("#statut form")).to_have_count(0)
 
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     forged = {"status": "done", "progress": "100", "version": "1"}
@@ -146,7 +144,7 @@ def test_contributor_reads_action_1_but_may_not_change_it(
         expect(page.locator("#annonces")).to_have_text(
             "Action refusée : vous n'avez pas le droit de modifier cet élément."
         )
-        expect(page.locator("#resume .badge").first).to_have_text("À venir")
+        expect(page.locator("#statut .badge").first).to_have_text("À venir")
 
     action = val_aigo.actions.get(number=1)
     assert (action.status, action.progress, action.version) == (Status.PLANNED, 0, 1)
@@ -161,7 +159,7 @@ def test_a_stale_status_edit_is_refused_with_the_colleagues_value(page, new_cont
 
     first.locator("#statut").get_by_label("Statut").select_option(label="En pause")
     first.get_by_role("button", name="Enregistrer le statut").click()
-    expect(first.locator("#resume .badge").first).to_have_text("En pause")
+    expect(first.locator("#statut .badge").first).to_have_text("En pause")
 
     # Paul still sees the fiche as it was when he opened it.
     second.locator("#statut").get_by_label("Statut").select_option(label="Réalisée")
@@ -171,7 +169,7 @@ def test_a_stale_status_edit_is_refused_with_the_colleagues_value(page, new_cont
     expect(refusal).to_contain_text("Claire Dupont (le ")
     expect(refusal).to_contain_text("Valeur actuelle : statut « En pause »")
     expect(refusal).to_contain_text("Vos changements n'ont pas été enregistrés")
-    expect(second.locator("#resume .badge").first).to_have_text("En pause")
+    expect(second.locator("#statut .badge").first).to_have_text("En pause")
 
     assert val_aigo.actions.get(number=3).status == Status.ON_HOLD
 
@@ -183,12 +181,9 @@ def test_workspace_pages_meet_wcag_a_and_aa(page, live_server, contributor, vill
     assert violations == [], describe(violations)
 
     page.goto(f"{live_server.url}{LIST}12/")
-    step = step_of_action_12(PS_JEUNES)
-    details = page.locator("ol.substeps > li", has=page.locator(f"#etape-{step.pk}")).locator("details")
-    expect(details.locator("summary")).to_have_text(f"Modifier l'étape « {PS_JEUNES} »")
-    details.locator("summary").click()
-    expect(details).to_have_attribute("open", "")
-    expect(details.get_by_role("button", name="Enregistrer l'étape")).to_be_visible()
+    page.get_by_role("link", name="Modifier les étapes").click()
+    page.get_by_role("link", name=f"Modifier l'étape « {PS_JEUNES} »").click()
+    expect(page.locator("#etapes").get_by_role("button", name="Enregistrer l'étape")).to_be_visible()
     violations = axe_violations(page)
     assert violations == [], describe(violations)
 

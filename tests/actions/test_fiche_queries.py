@@ -1,0 +1,304 @@
+"""The fiche page at the scale of France: a fixed number of queries whatever the installation
+holds (fiches, territories, history), the plan's organisations only, edit forms on demand,
+deletions confirmed, writes answered with the fragments they changed."""
+
+import re
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from actions.models import Action, Status
+from axes.models import Axis, Plan, Role
+from partners.models import Organisation, OrganisationKind
+from tests.factories import (
+    DecisionFactory,
+    IndicatorFactory,
+    IndicatorValueFactory,
+    MeetingFactory,
+    OrganisationFactory,
+    UserFactory,
+    build_plan,
+    grant,
+)
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+MAX_QUERIES = 12
+
+
+@pytest.fixture
+def plan(db):
+    """Twenty full fiches; fiche 1 also has indicators with values and a decision."""
+    plan = build_plan(20)
+    action = plan.actions.get(number=1)
+    for indicator in IndicatorFactory.create_batch(2, action=action):
+        IndicatorValueFactory(indicator=indicator, year=2024)
+        IndicatorValueFactory(indicator=indicator, year=2025)
+    DecisionFactory(meeting=MeetingFactory(plan=plan), actions=[action, plan.actions.get(number=2)])
+    return plan
+
+
+@pytest.fixture
+def editor(client, plan):
+    client.force_login(grant(UserFactory(first_name="Claire", last_name="Dupont"), plan, Role.COORDINATOR))
+    return client
+
+
+def fiche(plan, number=1):
+    return reverse("action_detail", kwargs={"slug": plan.slug, "number": number})
+
+
+def url(action, name, **kwargs):
+    return reverse(name, kwargs={"slug": action.plan.slug, "number": action.number, **kwargs})
+
+
+def queries(client, path, data=None, **extra):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, data or {}, **extra)
+    assert response.status_code == 200
+    return [re.sub(r"\b\d+\b", "N", q["sql"]) for q in captured.captured_queries], response
+
+
+# --- Queries -------------------------------------------------------------------------------
+
+
+def test_the_fiche_page_reads_at_most_twelve_queries(editor, plan, client):
+    sql, response = queries(editor, fiche(plan))
+    assert len(sql) <= MAX_QUERIES, "\n".join(sql)
+    assert "Décision" in response.text and "Indicateur" in response.text
+    # A contributeur (their commune's steps) and a reader: no more.
+    for role, organisations in [(Role.CONTRIBUTOR, plan.communes.all()[:1]), (Role.READER, [])]:
+        client.force_login(grant(UserFactory(), plan, role, *organisations))
+        assert len(queries(client, fiche(plan))[0]) <= MAX_QUERIES
+
+
+def test_the_same_queries_with_2000_fiches_as_with_20(editor, plan):
+    before, _ = queries(editor, fiche(plan))
+    axis = plan.axes.first()
+    Action.objects.bulk_create(
+        Action(plan=plan, axis=axis, number=n, title=f"Fiche {n}", fiche_title=f"Fiche {n}")
+        for n in range(21, 2001)
+    )
+    after, _ = queries(editor, fiche(plan))
+    assert after == before
+
+
+def other_territories(count: int, start: int = 0) -> None:
+    """`count` plans of other territories, each with ten communes of its own and a fiche
+    piloted by one of them: what an installation serving France holds besides our plan."""
+    plans = Plan.objects.bulk_create(
+        Plan(slug=f"autre-{n}", title="Plan", territory=f"CC n° {n}", start_year=2023, end_year=2027)
+        for n in range(start, start + count)
+    )
+    communes = Organisation.objects.bulk_create(
+        Organisation(name=f"Commune {n}-{k} d'ailleurs", kind=OrganisationKind.COMMUNE)
+        for n in range(start, start + count)
+        for k in range(10)
+    )
+    Plan.communes.through.objects.bulk_create(
+        Plan.communes.through(plan=p, organisation=communes[10 * n + k])
+        for n, p in enumerate(plans)
+        for k in range(10)
+    )
+    axes = Axis.objects.bulk_create(Axis(plan=p, number=1, title="Axe", theme="Thème") for p in plans)
+    actions = Action.objects.bulk_create(
+        Action(plan=p, axis=a, number=1, title="Fiche", fiche_title="Fiche")
+        for p, a in zip(plans, axes, strict=True)
+    )
+    Action.pilots.through.objects.bulk_create(
+        Action.pilots.through(action=a, organisation=communes[10 * n]) for n, a in enumerate(actions)
+    )
+
+
+def test_the_same_queries_with_1000_other_territories_as_with_1(editor, plan):
+    other_territories(1)
+    before = [queries(editor, fiche(plan), {"modifier": m}) for m in ("", "pilotage", "partenaires-nouveau")]
+    other_territories(999, start=1)
+    after = [queries(editor, fiche(plan), {"modifier": m}) for m in ("", "pilotage", "partenaires-nouveau")]
+    for (sql_before, page_before), (sql_after, page_after) in zip(before, after, strict=True):
+        assert sql_after == sql_before
+        assert page_after.text.count("<option") == page_before.text.count("<option")
+    # The pilots offered are the plan's organisations, never the installation's.
+    assert "d&#x27;ailleurs" not in after[1][1].text and "d&#x27;ailleurs" not in after[2][1].text
+
+
+def test_the_same_queries_with_20000_history_rows_as_with_1(editor, plan):
+    short, long = plan.actions.get(number=3), plan.actions.get(number=4)
+    first = long.history.earliest()
+    history = Action.history.model
+    statuses = [Status.PLANNED, Status.IN_PROGRESS]
+    history.objects.bulk_create(
+        history(
+            **{
+                f.attname: getattr(first, f.attname)
+                for f in history._meta.fields
+                if f.attname != "history_id"
+            },
+        )
+        for _ in range(20_000)
+    )
+    rows = list(
+        history.objects.filter(id=long.pk).order_by("history_id").values_list("history_id", flat=True)
+    )
+    # Every row after the first a change of status, as a very busy fiche would have.
+    for n, chunk in enumerate([rows[1:][i::2] for i in range(2)]):
+        history.objects.filter(history_id__in=chunk).update(history_type="~", status=statuses[1 - n])
+    assert long.history.count() > 20_000 and short.history.count() <= 2
+    sql_short, _ = queries(editor, fiche(plan, 3))
+    sql_long, page = queries(editor, fiche(plan, 4))
+    assert sql_long == sql_short
+    journal = page.text[page.text.index('id="journal"') :]
+    journal = journal[: journal.index("</section>")]
+    assert 0 < journal.count("<li>") <= 50
+    assert "Statut : à venir → en cours" in journal
+
+
+def test_a_status_change_answers_with_its_fragments_in_few_queries(editor, plan):
+    action = plan.actions.get(number=1)
+    with CaptureQueriesContext(connection) as captured:
+        response = editor.post(
+            url(action, "action_status"),
+            {"status": "in_progress", "progress": 30, "version": action.version},
+            **HTMX,
+        )
+    assert response.status_code == 200
+    # session, user, fiche and rights; lock, update, history (and savepoints); the fiche as
+    # saved, its steps (the tally) and the journal: never the page's other sections.
+    assert len(captured) <= 12, "\n".join(q["sql"][:120] for q in captured.captured_queries)
+    ids = re.findall(r'<section id="([^"]+)"', response.text)
+    assert ids == ["statut", "journal"]
+    assert 'data-announce="Statut enregistré"' in response.text
+    assert re.search(r'<section id="journal"[^>]*hx-swap-oob="true"', response.text)
+
+
+# --- Organisations offered and found ------------------------------------------------------------
+
+
+def test_pilots_are_checkboxes_of_the_plans_organisations(editor, plan):
+    stranger = OrganisationFactory(name="Association très lointaine")
+    page = editor.get(fiche(plan), {"modifier": "pilotage"}).text
+    assert 'type="checkbox" name="pilots"' in page and '<select name="pilots"' not in page
+    assert stranger.name not in page
+    for commune in plan.communes.all():
+        assert commune.name in page
+    # Found through the search, with JavaScript (the few matches) and without (the page again).
+    found = editor.get(
+        url(plan.actions.get(number=1), "organisation_search"), {"recherche": "lointaine"}, **HTMX
+    )
+    assert found.status_code == 200 and f'value="{stranger.pk}"' in found.text
+    assert found.text.count('type="checkbox"') == 1
+    plain = editor.get(fiche(plan), {"modifier": "pilotage", "recherche": "lointaine"}).text
+    assert f'value="{stranger.pk}"' in plain
+
+
+def test_the_search_offers_at_most_twenty(editor, plan):
+    OrganisationFactory.create_batch(30, name=factory_names("Club sportif"))
+    found = editor.get(url(plan.actions.get(number=1), "organisation_search"), {"recherche": "club"}, **HTMX)
+    assert found.text.count('type="checkbox"') == 20
+
+
+def factory_names(prefix):
+    import factory
+
+    return factory.Sequence(lambda n: f"{prefix} {n}")
+
+
+def test_a_pilot_found_elsewhere_is_accepted_an_unknown_id_refused(editor, plan):
+    action = plan.actions.get(number=1)
+    stranger = OrganisationFactory(name="Association très lointaine")
+    ok = editor.post(url(action, "action_pilots"), {"pilotage": "X", "pilots": [stranger.pk], "version": 1})
+    assert ok.status_code == 302
+    action.refresh_from_db()
+    assert list(action.pilots.all()) == [stranger]
+    missing = Organisation.objects.order_by("-pk").first().pk + 1000
+    refused = editor.post(
+        url(action, "action_pilots"), {"pilotage": "Y", "pilots": [missing], "version": action.version}
+    )
+    assert refused.status_code == 422 and "Organisation inconnue" in refused.text
+    refused = editor.post(
+        url(action, "item_create", section="partenaires"), {"name": "Z", "organisation": missing}
+    )
+    assert refused.status_code == 422 and "Organisation inconnue" in refused.text
+    action.refresh_from_db()
+    assert action.pilotage == "X"
+
+
+# --- Forms on demand -----------------------------------------------------------------------
+
+
+def test_items_are_read_only_until_modifier(editor, plan):
+    action = plan.actions.get(number=1)
+    partner = action.partners.get()
+    page = editor.get(fiche(plan)).text
+    assert url(action, "item_update", section="partenaires", pk=partner.pk) not in page
+    assert f"?modifier=partenaires-{partner.pk}" in page
+    assert 'class="item-form"' not in page
+    opened = editor.get(fiche(plan), {"modifier": f"partenaires-{partner.pk}"}).text
+    assert opened.count(f'action="{url(action, "item_update", section="partenaires", pk=partner.pk)}"') == 1
+    fragment = editor.get(fiche(plan), {"modifier": f"partenaires-{partner.pk}"}, **HTMX).text
+    assert fragment.lstrip().startswith('<section id="partenaires"') and "<html" not in fragment
+    assert "data-focus" in fragment
+
+
+def test_a_reader_opens_no_form(client, plan):
+    client.force_login(grant(UserFactory(), plan, Role.READER))
+    partner = plan.actions.get(number=1).partners.get()
+    page = client.get(fiche(plan), {"modifier": f"partenaires-{partner.pk}"}).text
+    assert 'class="item-form"' not in page and "?modifier=" not in page
+
+
+def test_group_headings_are_headings_not_steps(editor, plan):
+    action = plan.actions.get(number=1)
+    group = action.steps.get(parent=None, children__isnull=False)
+    page = editor.get(fiche(plan)).text
+    assert f'<h3 id="etape-{group.pk}" class="step-group-title">{group.text}</h3>' in page
+    assert url(action, "step_toggle", pk=group.pk) not in page
+
+
+# --- Deletion ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "section", ["etapes", "partenaires", "conditions", "calendrier", "indicateurs", "valeurs"]
+)
+def test_every_deletion_is_confirmed_first(editor, plan, section):
+    action = plan.actions.get(number=1)
+    items = {
+        "etapes": action.steps.filter(children__isnull=True).first(),
+        "partenaires": action.partners.first(),
+        "conditions": action.conditions.first(),
+        "calendrier": action.calendar_entries.first(),
+        "indicateurs": action.indicators.first(),
+        "valeurs": action.indicators.first().values.first(),
+    }
+    item = items[section]
+    target = url(action, "item_delete", section=section, pk=item.pk)
+    # Without JavaScript: a page that asks, whose form deletes.
+    page = editor.get(target)
+    assert page.status_code == 200 and "Supprimer " in page.text and "?</h1>" in page.text
+    assert f'action="{target}"' in page.text
+    assert type(item).objects.filter(pk=item.pk).exists()
+    # With htmx: the question in place, the confirm button focused.
+    inline = editor.get(target, **HTMX)
+    assert inline.status_code == 200 and "<html" not in inline.text
+    assert re.search(
+        r'<button type="submit" class="button danger" data-focus>Supprimer</button>', inline.text
+    )
+    assert editor.post(target, {"version": item.version}).status_code == 302
+    assert not type(item).objects.filter(pk=item.pk).exists()
+
+
+# --- Markup --------------------------------------------------------------------------------
+
+
+def test_no_duplicate_ids_and_no_microseconds(editor, plan):
+    action = plan.actions.get(number=1)
+    editor.post(url(action, "action_status"), {"status": "in_progress", "progress": 10, "version": 1})
+    for modifier in ("", "pilotage", "etapes", f"partenaires-{action.partners.get().pk}"):
+        page = editor.get(fiche(plan), {"modifier": modifier}).text
+        duplicates = [i for i, n in Counter(re.findall(r'\bid="([^"]+)"', page)).items() if n > 1]
+        assert duplicates == [], modifier
+        for value in re.findall(r'<time datetime="([^"]+)"', page):
+            assert "." not in value, value

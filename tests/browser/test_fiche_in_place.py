@@ -1,0 +1,175 @@
+"""The fiche page for the one who updates it, in real Chromium: edits in place with focus and
+announcement, few Tab stops to the note, deletions confirmed with and without JavaScript,
+WCAG A/AA and reflow at 320 px for an editor and a reader."""
+
+import pytest
+from playwright.sync_api import expect
+
+from actions.models import Condition, Indicator
+from axes.models import Role
+from tests.browser.pages import axe_violations, describe, sign_in_and_open
+from tests.factories import IndicatorFactory, IndicatorValueFactory, UserFactory, grant
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+FICHE = "/plans/val-aigo/fiches/1/"
+
+
+@pytest.fixture
+def coordinator(val_aigo):
+    return grant(
+        UserFactory(username="claire", first_name="Claire", last_name="Dupont"), val_aigo, Role.COORDINATOR
+    )
+
+
+@pytest.fixture
+def indicator(val_aigo):
+    indicator = IndicatorFactory(action=val_aigo.actions.get(number=1), name="Familles accueillies")
+    IndicatorValueFactory(indicator=indicator, year=2024, value=12)
+    return indicator
+
+
+def focused(page, selector):
+    """Focus comes to sit on or inside `selector` (never on <body>): the app moves it just
+    after the swap settles, so this waits for it (and fails after a few seconds)."""
+    page.wait_for_function(
+        "s => document.activeElement !== document.body && !!document.activeElement.closest(s)",
+        arg=selector,
+        timeout=5000,
+    )
+    return True
+
+
+def expect_announced(page, text):
+    expect(page.locator("#annonce")).to_have_text(text)
+
+
+def test_edits_in_place_say_what_they_did_and_keep_the_focus(
+    page, live_server, coordinator, indicator, javascript
+):
+    if not javascript:
+        pytest.skip("in place means with JavaScript; test_workspace.py covers the plain forms")
+    sign_in_and_open(page, live_server, FICHE, "claire")
+    page.evaluate("window.sansRechargement = true")
+
+    status = page.locator("#statut")
+    status.get_by_label("Statut").select_option(label="En cours")
+    status.get_by_label("Avancement (%)").fill("30")
+    status.get_by_role("button", name="Enregistrer le statut").click()
+    expect_announced(page, "Statut enregistré")
+    expect(page.locator("#statut .badge").first).to_have_text("En cours")
+    assert focused(page, "#statut")
+
+    tick = page.locator("#etapes button.tick[aria-pressed=false]").first
+    text = tick.inner_text()
+    tick.click()
+    expect_announced(page, "Étape cochée")
+    ticked = page.locator("#etapes button.tick", has_text=text)
+    expect(ticked).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function("() => document.activeElement.matches('#etapes button.tick[aria-pressed=true]')")
+
+    notes = page.locator("#notes")
+    notes.get_by_label("Note de suivi").fill("Réunion tenue avec les parents.")
+    notes.get_by_role("button", name="Publier la note").click()
+    expect_announced(page, "Note ajoutée")
+    expect(notes.locator("ul.notes > li").first).to_contain_text("Réunion tenue avec les parents.")
+    assert focused(page, "#notes")
+
+    calendar = page.locator("#calendrier")
+    calendar.get_by_role("link", name="Modifier « Début 2024 »").click()
+    description = calendar.get_by_label("Ce qui est prévu")
+    expect(description).to_be_visible()
+    assert focused(page, "#calendrier form")  # the form just opened has the focus
+    description.fill("relance de la concertation, avec les élus")
+    calendar.get_by_role("button", name="Enregistrer").click()
+    expect_announced(page, "Échéance enregistrée")
+    expect(calendar).to_contain_text("relance de la concertation, avec les élus")
+    assert focused(page, "#calendrier")
+
+    indicators = page.locator("#indicateurs")
+    indicators.get_by_role("link", name="Modifier « Familles accueillies »").click()
+    indicators.get_by_label("Cible").fill("40")
+    indicators.get_by_role("button", name="Enregistrer").click()
+    expect_announced(page, "Indicateur enregistré")
+    expect(indicators).to_contain_text("cible : 40")
+    assert focused(page, "#indicateurs")
+
+    # A refused input says so, and nothing changed.
+    status.get_by_label("Avancement (%)").evaluate("input => input.removeAttribute('max')")
+    status.get_by_label("Avancement (%)").fill("150")
+    status.get_by_role("button", name="Enregistrer le statut").click()
+    expect_announced(page, "Rien n'a été enregistré : le formulaire contient des erreurs.")
+    page.wait_for_function("() => document.activeElement.getAttribute('aria-invalid') === 'true'")
+
+    assert page.evaluate("window.sansRechargement") is True, "a form reloaded the page"
+    assert page.url == f"{live_server.url}{FICHE}", "an in-place edit changed the address"
+    assert Indicator.objects.get(pk=indicator.pk).target == 40
+
+
+def test_the_note_field_is_at_most_twenty_tab_stops_from_the_top(
+    page, live_server, coordinator, val_aigo, javascript
+):
+    if not javascript:
+        pytest.skip("the same markup either way: counted once")
+    sign_in_and_open(page, live_server, "/plans/val-aigo/fiches/12/", "claire")
+    page.locator("main").focus()
+    presses = 0
+    while presses < 40 and not page.evaluate("document.activeElement.matches('#notes textarea')"):
+        page.keyboard.press("Tab")
+        presses += 1
+    assert page.evaluate("document.activeElement.matches('#notes textarea')")
+    assert presses <= 20, presses
+
+
+@pytest.fixture(params=[True, False], ids=["js", "sans-js"])
+def javascript(request):
+    return request.param
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, javascript):
+    return {**browser_context_args, "java_script_enabled": javascript}
+
+
+def test_a_deletion_asks_first(page, live_server, coordinator, val_aigo, javascript):
+    condition = Condition.objects.get(action__plan=val_aigo, action__number=1, text="Temps agent nécessaire")
+    sign_in_and_open(page, live_server, FICHE, "claire")
+    section = page.locator("#conditions")
+    section.get_by_role("link", name="Modifier « Temps agent nécessaire »").click()
+    section.get_by_role("link", name="Supprimer « Temps agent nécessaire »").click()
+    if javascript:
+        # In place: the question, its button focused.
+        expect(section).to_contain_text("Supprimer la condition « Temps agent nécessaire » ?")
+        page.wait_for_function("() => document.activeElement.textContent === 'Supprimer'")
+        confirm = section.get_by_role("button", name="Supprimer")
+    else:
+        # A page of its own.
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Supprimer la condition « Temps agent nécessaire » ?"
+        )
+        confirm = page.get_by_role("button", name="Supprimer")
+    assert Condition.objects.filter(pk=condition.pk).exists()  # asking deleted nothing
+    confirm.click()
+    expect(page.locator("#conditions")).not_to_contain_text("Temps agent nécessaire")
+    if javascript:
+        expect_announced(page, "Suppression enregistrée")
+    assert not Condition.objects.filter(pk=condition.pk).exists()
+
+
+@pytest.mark.parametrize("width", [1366, 320])
+@pytest.mark.parametrize("role", ["editor", "reader"])
+def test_the_fiche_meets_wcag_and_reflows(page, live_server, val_aigo, indicator, width, role, javascript):
+    if not javascript:
+        pytest.skip("one audit of the page is enough")
+    username = "claire" if role == "editor" else "elu"
+    grant(UserFactory(username=username), val_aigo, Role.COORDINATOR if role == "editor" else Role.READER)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in_and_open(page, live_server, "/plans/val-aigo/fiches/12/", username)
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    if role == "editor":
+        page.goto(f"{live_server.url}{FICHE}?modifier=pilotage")
+        violations = axe_violations(page)
+        assert violations == [], describe(violations)
+    if width == 320:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
