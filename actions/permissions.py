@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 
 from actions.models import Action, Step
+from axes.models import Plan
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,13 @@ def fiches_for_user(user, queryset=None):
     """Fiches the user may read, each annotated with `may_edit` and `may_note` (two EXISTS in
     the same query: no query of their own)."""
     queryset = Action.objects.all() if queryset is None else queryset
-    return queryset.visible_to(user).annotate(
-        may_edit=Exists(Action.objects.editable_by(user).filter(pk=OuterRef("pk"))),
-        may_note=Exists(Action.objects.notable_by(user).filter(pk=OuterRef("pk"))),
+    # Each rule applied to this one fiche (and its plan), correlated: `visible_to` and
+    # `notable_by` written as `pk__in` lists would list every plan and every fiche of the
+    # installation the user may touch, for each page.
+    this = Action.objects.filter(pk=OuterRef("pk"))
+    return queryset.filter(Exists(Plan.objects.visible_to(user).filter(pk=OuterRef("plan_id")))).annotate(
+        may_edit=Exists(this.editable_by(user)),
+        may_note=Exists(this.notable_by(user)),
     )
 
 
