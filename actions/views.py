@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from actions import forms, plan_format, spreadsheet
 from actions.journal import journal
+from actions.listing import fiches_list
 from actions.models import (
     IMPORT_REASON,
     Action,
@@ -33,7 +34,6 @@ from actions.models import (
     Note,
     PlanImport,
     StaleVersion,
-    Status,
     Step,
 )
 from actions.permissions import FicheAccess, get_fiche_for_user, get_rw_fiche_for_user, may_edit_step
@@ -51,19 +51,9 @@ TEMPLATE = "actions/action_detail.html"
 def action_list(request: HttpRequest, slug: str) -> HttpResponse:
     plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
     form = forms.ActionFilterForm.for_plan(plan, request.GET)
-    today = timezone.localdate()
-    actions = list(form.filter(Action.objects.filter(plan=plan).for_listing(), today))
-    counts = dict.fromkeys(Status, 0)
-    for action in actions:
-        counts[Status(action.status)] += 1
-    context = {
-        "plan": plan,
-        "form": form,
-        "actions": actions,
-        "total": Action.objects.filter(plan=plan).count(),
-        "status_counts": [(status.label, counts[status]) for status in Status],
-        "late_count": sum(action.is_late for action in actions),
-    }
+    # Paged, counted in SQL (actions/listing.py): a plan may hold a thousand fiches.
+    listing = fiches_list(plan, form, request.GET.get("page"), timezone.localdate())
+    context = {"plan": plan, "form": form, **listing}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "actions/action_list.html#results", context)
     return render(request, "actions/action_list.html", context)
