@@ -930,12 +930,16 @@ def indicator_value_save(request: HttpRequest, slug: str, number: int, pk: int) 
 
 def _may_import(user, slug: str) -> str | None:
     """Why the user may not import this plan; None if they may."""
-    plan = Plan.objects.filter(slug=slug).first()
-    if plan is None:
-        return None if user.is_superuser else "Seul un administrateur de l'installation crée un nouveau plan."
-    if not Plan.objects.managed_by(user).filter(pk=plan.pk).exists():
+    if user.is_superuser or Plan.objects.managed_by(user).filter(slug=slug).exists():
+        return None
+    if Plan.objects.visible_to(user).filter(slug=slug).exists():
         return f"Seuls les administrateurs et coordinateurs du plan « {slug} » peuvent l'importer."
-    return None
+    # A plan this person may not read and a plan that does not exist get the same answer: the
+    # refusal must not tell whether someone else's plan goes by that identifier.
+    return (
+        f"Vous ne pouvez pas importer le plan « {slug} » : seuls ses administrateurs et coordinateurs "
+        "l'importent, et seul un administrateur de l'installation crée un nouveau plan."
+    )
 
 
 def _importer(request: HttpRequest) -> None:

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -262,8 +263,28 @@ def test_a_coordinator_cannot_import_another_plan_nor_create_one(client, val_aig
 
     response = upload(client, edited(template_of(val_aigo), other))
     assert response.status_code == 422
-    assert "Seul un administrateur de l&#x27;installation crée un nouveau plan." in response.text
+    assert "seul un administrateur de l&#x27;installation crée un nouveau plan." in response.text
     assert not Plan.objects.filter(slug="autre-territoire").exists()
+
+
+def test_the_refusal_does_not_tell_whether_someone_elses_plan_exists(client, val_aigo, coordinator):
+    """The same words for a plan of another territory and for an identifier nobody uses."""
+    from tests.factories import PlanFactory
+
+    PlanFactory(slug="plan-d-un-autre-territoire")
+    client.force_login(coordinator)
+    answers = []
+    for slug in ["plan-d-un-autre-territoire", "aucun-plan-de-ce-nom"]:
+
+        def other(wb, slug=slug):
+            wb["Plan"]["B2"] = slug
+
+        response = upload(client, edited(template_of(val_aigo), other))
+        assert response.status_code == 422
+        page = re.sub(r'(X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', "", response.text)
+        answers.append(page.replace(slug, "SLUG"))
+    assert answers[0] == answers[1]
+    assert "Vous ne pouvez pas importer le plan « SLUG »" in answers[0]
 
 
 def test_blank_template_download(client, coordinator):
