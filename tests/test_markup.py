@@ -70,7 +70,10 @@ def test_pages_hold_no_markup_error(client, val_aigo, path):
 
 
 def test_the_checker_finds_what_it_looks_for():
-    html = '<p id="a"></p><p id="a"></p><time datetime="2025-01-01T10:00:00.123456+00:00">x</time><figure><table></table></figure>'
+    html = (
+        '<p id="a"></p><p id="a"></p>'
+        '<time datetime="2025-01-01T10:00:00.123456+00:00">x</time><figure><table></table></figure>'
+    )
     assert len(problems_of(html)) == 3
 
 

@@ -41,8 +41,8 @@ def test_done_steps_are_marked(reader_client, val_aigo):
         'class="step-text done">Faire un bilan et le partager auprès des élus et partenaires</span>' in html
     )
     assert (
-        'Faire un bilan et le partager auprès des élus et partenaires</span><span class="visually-hidden"> (réalisée)'
-        in html
+        "Faire un bilan et le partager auprès des élus et partenaires</span>"
+        '<span class="visually-hidden"> (réalisée)' in html
     )
 
 
