@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from actions.models import Action
 from axes.models import Plan
+from ctg.middleware import repeatable
 from reporting import exports, ics
 from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm, PlansFilterForm
 from reporting.models import CalendarFeedToken, Decision, Frequency, ReminderPreference, ReportStatus
@@ -114,6 +115,7 @@ def reports(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "reporting/reports.html", context)
 
 
+@repeatable  # asking again after a change must make a new report, however soon
 @require_POST
 def report_request(request: HttpRequest, slug: str) -> HttpResponse:
     plan = _plan(request, slug)

@@ -61,7 +61,7 @@ def test_a_coordinator_runs_a_copil_cycle(page, live_server, plan, tmp_path):
     page.get_by_role("combobox", name="Statut").select_option("in_progress")
     page.get_by_label("Avancement (%)").fill("25")
     page.get_by_role("button", name="Enregistrer le statut").click()
-    expect(page.locator("#resume")).to_contain_text("En cours")
+    expect(page.locator("#annonce")).to_contain_text("Statut enregistré")
 
     page.goto(f"{base}/plans/cycle/tableau-de-bord/")
     since = page.locator("section", has=page.get_by_role("heading", name="Depuis le dernier COPIL"))

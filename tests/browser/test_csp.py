@@ -28,7 +28,7 @@ def test_no_policy_violation_while_reading_and_filtering(signed_in_page, live_se
         page.wait_for_load_state("networkidle")
     page.goto(f"{live_server.url}/plans/val-aigo/fiches/")
     assert page.evaluate("typeof window.htmx") == "object"
-    page.get_by_role("searchbox").fill("jeunesse")
+    page.locator("#id_q").fill("jeunesse")  # the list's own search, not the header's
     expect(page).to_have_url(re.compile(r"[?&]q=jeunesse"), timeout=5000)
     page.wait_for_load_state("networkidle")
     # htmx would inject its indicator <style> without includeIndicatorStyles=false.

@@ -84,7 +84,7 @@ def test_administrator_imports_a_new_plan_from_the_template(
 
     page.get_by_role("button", name="Confirmer l'import").click()
     page.wait_for_url(f"{live_server.url}/plans/{SLUG}/")
-    expect(page.get_by_role("status")).to_contain_text(f"Plan « {SLUG} » créé : 4 axes, 12 fiches-actions.")
+    expect(page.locator(".messages")).to_contain_text(f"Plan « {SLUG} » créé : 4 axes, 12 fiches-actions.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("CC des Coteaux du Girou, 2024-2028")
     enjeux = page.locator("section.axis h2")
     expect(enjeux).to_have_text([re.compile(rf"^Enjeu {n} : ") for n in range(1, 5)])
@@ -116,7 +116,7 @@ def test_administrator_imports_a_new_plan_from_the_template(
     assert {step.commune.name for step in [group, *group.children.all()]} == {CASTELFORT}
     expect(page.locator(f"#etape-{group.pk}")).to_have_text(CASTELFORT)
     castelfort = page.locator("#etapes ol.steps > li", has=page.locator(f"#etape-{group.pk}"))
-    expect(castelfort.locator("ol.substeps > li > span[id^='etape-']")).to_have_text(
+    expect(castelfort.locator("ol.substeps > li [id^='etape-']")).to_have_text(
         ["Aménager l'ancienne école en local jeunes", "Organiser des sorties pendant les vacances scolaires"]
     )
 
