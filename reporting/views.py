@@ -111,6 +111,8 @@ def reports(request: HttpRequest, slug: str) -> HttpResponse:
         "years": range(plan.start_year, plan.end_year + 1),
         "current_year": min(max(timezone.localdate().year, plan.start_year), plan.end_year),
         "recent": plan.reports.defer("pdf").select_related("requested_by")[:10],
+        # The evaluation closes a CTG; the next plan starts from here (its administrateurs only).
+        "can_renew": may_renew(request.user, plan),
     }
     return render(request, "reporting/reports.html", context)
 

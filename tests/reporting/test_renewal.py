@@ -231,3 +231,12 @@ def test_bad_input_is_refused_in_french_and_nothing_is_written(client, ending):
     assert "Cet identifiant est déjà celui d" in html and "L&#x27;année de fin doit suivre" in html
     plan.refresh_from_db()
     assert plan.closed_at is None and Plan.objects.count() == 2
+
+
+def test_the_reports_page_offers_the_next_plan_to_administrateurs_only(client, ending):
+    plan, fiches, people = ending
+    reports = reverse("reports", args=[plan.slug])
+    client.force_login(people["admin"])
+    assert f'href="{renew_url(plan)}">Préparer le plan suivant</a>' in client.get(reports).text
+    client.force_login(people["coordinateur"])
+    assert "Préparer le plan suivant" not in client.get(reports).text
