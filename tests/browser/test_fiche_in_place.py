@@ -88,7 +88,13 @@ def test_edits_in_place_say_what_they_did_and_keep_the_focus(
 
     indicators = page.locator("#indicateurs")
     indicators.get_by_role("link", name="Modifier « Familles accueillies »").click()
-    indicators.get_by_label("Cible").fill("40")
+    target = indicators.locator("form").get_by_label("Cible")
+    expect(target).to_be_visible()
+    # Typed once the form has settled and taken the focus, as a person would.
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.closest('#indicateurs form')"
+    )
+    target.fill("40")
     indicators.get_by_role("button", name="Enregistrer").click()
     expect_announced(page, "Indicateur enregistré")
     expect(indicators).to_contain_text("cible : 40")
