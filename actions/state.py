@@ -23,7 +23,7 @@ from actions.models import (
 from axes.models import Plan
 
 
-def _aggregate(queryset, function: str, field: str) -> Subquery:
+def aggregate(queryset, function: str, field: str) -> Subquery:
     # MAX/COUNT as a plain function: a correlated-free scalar subquery with no GROUP BY.
     return Subquery(
         queryset.order_by().annotate(state_value=Func(F(field), function=function)).values("state_value")[:1],
@@ -51,9 +51,9 @@ def plan_state(plan: Plan) -> str:
         "signataires": Plan.signatories.through.objects.filter(plan_id=plan.pk),
         "communes": Plan.communes.through.objects.filter(plan_id=plan.pk),
     }
-    annotations = {name: _aggregate(qs, "MAX", "history_id") for name, qs in histories.items()}
+    annotations = {name: aggregate(qs, "MAX", "history_id") for name, qs in histories.items()}
     for name, qs in links.items():
-        annotations[f"{name}_n"] = _aggregate(qs, "COUNT", "pk")
-        annotations[f"{name}_max"] = _aggregate(qs, "MAX", "pk")
+        annotations[f"{name}_n"] = aggregate(qs, "COUNT", "pk")
+        annotations[f"{name}_max"] = aggregate(qs, "MAX", "pk")
     values = Plan.objects.filter(pk=plan.pk).annotate(**annotations).values(*annotations).get()
     return ";".join(f"{name}={values[name] or 0}" for name in annotations)

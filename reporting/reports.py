@@ -10,12 +10,11 @@ import datetime
 import hashlib
 from dataclasses import dataclass, fields
 
-from django.db.models import F, Func, IntegerField, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
 from actions.models import OPEN_STATUSES, Action, Status
-from actions.state import plan_state
+from actions.state import aggregate, plan_state
 from axes.models import Finding, Plan
 from reporting.models import Decision, Instance, Meeting
 from reporting.overview import plan_overview, status_counts
@@ -274,13 +273,6 @@ def build_report(kind: str, plan: Plan, *, year: int | None = None, number: int 
     )
 
 
-def _max(queryset, field: str, function: str = "MAX") -> Subquery:
-    return Subquery(
-        queryset.order_by().annotate(value=Func(F(field), function=function)).values("value")[:1],
-        output_field=IntegerField(),
-    )
-
-
 def fingerprint(plan: Plan) -> str:
     """Everything a report reads, in one short key: the plan's fiches and all they hold
     (actions.state.plan_state), its meetings and decisions and the fiches they name, the text of
@@ -291,10 +283,10 @@ def fingerprint(plan: Plan) -> str:
     marks = (
         Plan.objects.filter(pk=plan.pk)
         .annotate(
-            meetings_mark=_max(Meeting.history.filter(plan_id=plan.pk), "history_id"),
-            decisions_mark=_max(decisions, "history_id"),
-            links_n=_max(links, "pk", "COUNT"),
-            links_max=_max(links, "pk"),
+            meetings_mark=aggregate(Meeting.history.filter(plan_id=plan.pk), "MAX", "history_id"),
+            decisions_mark=aggregate(decisions, "MAX", "history_id"),
+            links_n=aggregate(links, "COUNT", "pk"),
+            links_max=aggregate(links, "MAX", "pk"),
         )
         .values_list(
             "title",
