@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from actions import forms, plan_format, spreadsheet
+from actions import forms
 from actions.journal import journal
 from actions.listing import fiches_list
 from actions.models import (
@@ -37,6 +37,7 @@ from actions.models import (
     Step,
 )
 from actions.permissions import FicheAccess, get_fiche_for_user, get_rw_fiche_for_user, may_edit_step
+from actions.plan_io import open_format, spreadsheet
 from actions.state import plan_state
 from axes.models import Plan
 
@@ -960,7 +961,7 @@ def plan_import(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 data = spreadsheet.read_document(upload.name, upload.read())
-            except plan_format.PlanFormatError as exc:
+            except open_format.PlanFormatError as exc:
                 errors = exc.errors
             else:
                 refusal = _may_import(request.user, data["plan"]["slug"])
@@ -1005,7 +1006,7 @@ def _last_change(slug: str, since) -> str:
 @require_GET
 def plan_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     pending = _pending(request, pk)
-    context = {"pending": pending, "preview": plan_format.preview(pending.data)}
+    context = {"pending": pending, "preview": open_format.preview(pending.data)}
     return render(request, "actions/import_preview.html", context)
 
 
@@ -1029,11 +1030,11 @@ def plan_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             )
             pending.plan_state = current
             pending.save(update_fields=["plan_state"])
-            context = {"pending": pending, "preview": plan_format.preview(pending.data), "stale": stale}
+            context = {"pending": pending, "preview": open_format.preview(pending.data), "stale": stale}
             return render(request, "actions/import_preview.html", context, status=409)
         try:
-            report = plan_format.import_plan(pending.data, by=request.user, filename=pending.filename)
-        except plan_format.PlanFormatError as exc:
+            report = open_format.import_plan(pending.data, by=request.user, filename=pending.filename)
+        except open_format.PlanFormatError as exc:
             context = {"errors": exc.errors}
             return render(request, "actions/import_form.html", context, status=422)
         pending.applied_at = timezone.now()
@@ -1092,7 +1093,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 def plan_template(request: HttpRequest, slug: str) -> HttpResponse:
     """A plan written in the template: to correct it in Excel and import it back."""
     plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
-    return _xlsx(spreadsheet.workbook_from_data(plan_format.export_plan(plan)), f"{plan.slug}.xlsx")
+    return _xlsx(spreadsheet.workbook_from_data(open_format.export_plan(plan)), f"{plan.slug}.xlsx")
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:

@@ -185,8 +185,8 @@ def check(condition: bool, message: str) -> None:
 def one_round(content: bytes, fiches: int, steps: dict[str, Step] | None) -> None:
     """Every step once, in the order of a real import (upload, preview, confirmation), then
     the same file again; the database is emptied at the end. `steps` None: untimed."""
-    from actions import plan_format
-    from actions.spreadsheet import data_from_workbook, read_document
+    from actions.plan_io import open_format
+    from actions.plan_io.spreadsheet import data_from_workbook, read_document
 
     def at(key):
         return steps[key] if steps else None
@@ -195,16 +195,16 @@ def one_round(content: bytes, fiches: int, steps: dict[str, Step] | None) -> Non
     parsed = timed(at("read"), lambda: data_from_workbook(content))
     check(fiche_count(parsed.data) == fiches, "data_from_workbook n'a pas lu toutes les fiches")
     data = timed(at("document"), lambda: read_document(FILENAME, content))
-    seen = timed(at("preview_empty"), lambda: plan_format.preview(data))
+    seen = timed(at("preview_empty"), lambda: open_format.preview(data))
     check(not seen.plan_exists and len(seen.new) == fiches, f"aperçu sur base vide inattendu : {seen}")
-    report = timed(at("import"), lambda: plan_format.import_plan(data))
+    report = timed(at("import"), lambda: open_format.import_plan(data))
     check(report.created and report.actions == fiches, f"import inattendu : {report.summary()}")
-    seen = timed(at("preview_full"), lambda: plan_format.preview(data))
+    seen = timed(at("preview_full"), lambda: open_format.preview(data))
     check(
         seen.nothing_to_do and len(seen.unchanged) == fiches,
         f"aperçu du plan installé : {len(seen.changed)} fiche(s) modifiée(s), {len(seen.new)} nouvelle(s)",
     )
-    report = timed(at("reimport"), lambda: plan_format.import_plan(data))
+    report = timed(at("reimport"), lambda: open_format.import_plan(data))
     check(not report.created and report.unchanged == fiches, f"réimport inattendu : {report.summary()}")
     timed(at("openpyxl"), lambda: openpyxl_read(content))  # the baseline twice a round
     flush()
@@ -228,18 +228,18 @@ def count_queries(content: bytes) -> dict[str, tuple[int, int, Counter]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from actions import plan_format
-    from actions.spreadsheet import data_from_workbook, read_document
+    from actions.plan_io import open_format
+    from actions.plan_io.spreadsheet import data_from_workbook, read_document
 
     data = read_document(FILENAME, content)
     calls = [
         ("openpyxl", lambda: openpyxl_read(content)),
         ("read", lambda: data_from_workbook(content)),
         ("document", lambda: read_document(FILENAME, content)),
-        ("preview_empty", lambda: plan_format.preview(data)),
-        ("import", lambda: plan_format.import_plan(data)),
-        ("preview_full", lambda: plan_format.preview(data)),
-        ("reimport", lambda: plan_format.import_plan(data)),
+        ("preview_empty", lambda: open_format.preview(data)),
+        ("import", lambda: open_format.import_plan(data)),
+        ("preview_full", lambda: open_format.preview(data)),
+        ("reimport", lambda: open_format.import_plan(data)),
     ]
     counts = {}
     bounded = connection.queries_log
@@ -275,7 +275,7 @@ def report(
         print(text)
     print()
 
-    from actions.spreadsheet import SHEETS
+    from actions.plan_io.spreadsheet import SHEETS
 
     widths = (16, 8)
     print(line(("feuille", "lignes"), widths, 1))
@@ -375,7 +375,7 @@ def main() -> int:
         import openpyxl
         from django.test import override_settings
 
-        from actions.spreadsheet import SHEETS, data_from_workbook, workbook_from_data
+        from actions.plan_io.spreadsheet import SHEETS, data_from_workbook, workbook_from_data
 
         data, size = sized_plan(args.rows)
         fiches = fiche_count(data)

@@ -55,10 +55,10 @@ def setup(users: int):
     """The plan and the accounts, written before the server starts."""
     from django.contrib.auth import get_user_model
 
-    from actions import plan_format
+    from actions.plan_io import open_format
     from axes.models import PlanRole, Role
 
-    plan = plan_format.import_plan(plan_format.load(FIXTURE.read_bytes())).plan
+    plan = open_format.import_plan(open_format.load(FIXTURE.read_bytes())).plan
     User = get_user_model()
     people = []
     for i in range(users):

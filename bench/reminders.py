@@ -92,12 +92,12 @@ def main() -> None:
         from django.test.utils import CaptureQueriesContext
         from django.utils import timezone
 
-        from actions import plan_format
+        from actions.plan_io import open_format
         from axes.models import Plan
         from reporting.models import Meeting
         from reporting.reminders import build_digests
 
-        plan = plan_format.import_plan(plan_format.load(FIXTURE.read_bytes())).plan
+        plan = open_format.import_plan(open_format.load(FIXTURE.read_bytes())).plan
         today = timezone.localdate()
         Meeting.objects.create(
             plan=plan, instance="copil", date=today + datetime.timedelta(days=7), agenda="Bilan"

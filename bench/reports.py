@@ -154,18 +154,18 @@ class PlanUnderTest:
 def load_plans(scale: int, rounds: int, rounds_large: int) -> list[PlanUnderTest]:
     from django.utils import timezone
 
-    from actions import plan_format
     from actions.models import IndicatorValue, Note
+    from actions.plan_io import open_format
 
     today = timezone.localdate()
-    small_data = enriched(plan_format.load(FIXTURE.read_bytes()), today)
+    small_data = enriched(open_format.load(FIXTURE.read_bytes()), today)
     plans = []
     for label, data, n in (
         ("Val'Aïgo", small_data, rounds),
         (f"×{scale}", scaled(small_data, scale), rounds_large),
     ):
         start = time.perf_counter()
-        plan = plan_format.import_plan(data).plan
+        plan = open_format.import_plan(data).plan
         add_copils(plan, today)
         plans.append(PlanUnderTest(plan, label, n, time.perf_counter() - start))
     for put in plans:

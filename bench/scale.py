@@ -49,7 +49,7 @@ def build():
     fiches signed by one CAF and 1 plan signed by another; a user for each view."""
     from django.contrib.auth import get_user_model
 
-    from actions import plan_format
+    from actions.plan_io import open_format
     from axes.models import Plan, PlanRole, Role
     from partners.models import Organisation, OrganisationKind
     from reporting.models import Instance, Meeting
@@ -60,7 +60,7 @@ def build():
     for scale in (1, 50, 100):
         data = base if scale == 1 else scaled(base, scale)
         start = time.perf_counter()
-        plans[scale] = plan_format.import_plan(data).plan
+        plans[scale] = open_format.import_plan(data).plan
         plans[scale].import_seconds = time.perf_counter() - start
         Meeting.objects.create(plan=plans[scale], instance=Instance.COPIL, date=datetime.date(2025, 1, 1))
     User = get_user_model()

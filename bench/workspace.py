@@ -173,14 +173,14 @@ class PlanUnderTest:
 
 
 def load_plans(scale: int, rounds: int, rounds_large: int) -> list[PlanUnderTest]:
-    from actions import plan_format
+    from actions.plan_io import open_format
 
     text = FIXTURE.read_bytes()
     start = time.perf_counter()
-    small = plan_format.import_plan(plan_format.load(text)).plan
+    small = open_format.import_plan(open_format.load(text)).plan
     small_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    large = plan_format.import_plan(scaled(json.loads(text), scale)).plan
+    large = open_format.import_plan(scaled(json.loads(text), scale)).plan
     large_seconds = time.perf_counter() - start
     plans = [
         PlanUnderTest(small, "Val'Aïgo", small_seconds, rounds),

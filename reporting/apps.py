@@ -8,7 +8,7 @@ class ReportingConfig(AppConfig):
     def ready(self):
         # The plan's meetings and decisions travel in the open format, which the actions app
         # owns and cannot import us to write: we hand it our part.
-        from actions import plan_format
+        from actions.plan_io import open_format
         from reporting.plan_meetings import EXTENSION
 
-        plan_format.register(EXTENSION)
+        open_format.register(EXTENSION)

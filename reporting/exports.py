@@ -24,7 +24,7 @@ from import_export.formats import base_formats
 
 from actions.forms import ActionFilterForm
 from actions.models import Action, ActionPartner, CalendarEntry, Indicator, IndicatorValue, Note, Step
-from actions.spreadsheet import cell_safe
+from actions.plan_io.spreadsheet import cell_safe
 from axes.models import Plan
 
 # One rule for every spreadsheet the app writes (exports and the plan template).

@@ -1,7 +1,7 @@
 """The plan's meetings and decisions in the open format: an optional part of a ctg-plan/1
 document, "meetings", so that an export (our backup) keeps them and an import restores them.
 
-Registered with actions.plan_format from ReportingConfig.ready(): actions does not import the
+Registered with actions.plan_io.open_format from ReportingConfig.ready(): actions does not import the
 reporting app. An import never deletes a meeting or a decision: it adds those the installation
 lacks (a meeting is matched by instance and date, a decision by its text within its meeting) and
 brings the others' agenda, attendees, state and fiches up to the file's, journaled like any write.
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from actions.models import Action, validate_plausible_date
 from actions.periods import MAX_YEAR, MIN_YEAR
-from actions.plan_format import Extension
+from actions.plan_io.open_format import Extension
 from axes.models import Plan
 from reporting.models import Decision, DecisionStatus, Instance, Meeting
 

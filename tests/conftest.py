@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import plan_format
+from actions.plan_io import open_format
 from axes.models import Role
 from tests.factories import UserFactory, grant
 
@@ -13,7 +13,7 @@ VAL_AIGO = FIXTURES / "val-aigo.json"
 @pytest.fixture
 def val_aigo(db):
     """The Val'Aïgo plan, loaded the way the run command loads it."""
-    return plan_format.import_plan(plan_format.load(VAL_AIGO.read_bytes())).plan
+    return open_format.import_plan(open_format.load(VAL_AIGO.read_bytes())).plan
 
 
 @pytest.fixture

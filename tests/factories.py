@@ -206,11 +206,11 @@ def imported_plan(n_actions: int = 3):
     ctg-plan/1 document it came from, to edit and import again."""
     import json
 
-    from actions import plan_format
+    from actions.plan_io import open_format
 
     plan = build_plan(n_actions, n_axes=2)
     for action in plan.actions.all():
         IndicatorValueFactory(indicator=IndicatorFactory(action=action))
-    data = json.loads(json.dumps(plan_format.export_plan(plan)))
+    data = json.loads(json.dumps(open_format.export_plan(plan)))
     plan.delete()
-    return plan_format.import_plan(data).plan, data
+    return open_format.import_plan(data).plan, data

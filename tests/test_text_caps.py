@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from actions import plan_format
 from actions.models import Note, Step
+from actions.plan_io import open_format
 from axes.models import Role
 from reporting.models import Decision, Meeting
 from tests.factories import ActionFactory, MeetingFactory, UserFactory, grant
@@ -52,10 +52,10 @@ def test_meeting_and_decision_caps(coordinator_client, fiche):
 
 
 def test_the_open_format_has_the_same_caps(fiche):
-    data = plan_format.export_plan(fiche.plan)
+    data = open_format.export_plan(fiche.plan)
     data["axes"][0]["actions"][0]["notes"] = [
         {"date": "2026-01-01", "kind": "follow_up", "text": "x" * 10_001}
     ]
     assert any(
-        "texte trop long : 10001 caractères pour 10000 au plus" in e for e in plan_format.validate(data)
+        "texte trop long : 10001 caractères pour 10000 au plus" in e for e in open_format.validate(data)
     )

@@ -3,9 +3,9 @@
 from django.urls import reverse
 from django.utils import timezone
 
-from actions import plan_format
 from actions.journal import journal
 from actions.models import Action, Note, PlanImport, Step
+from actions.plan_io import open_format
 from axes.models import Role
 from tests.actions.importing import drop_fiche, fiche_of, upload, upload_and_confirm
 from tests.factories import PlanFactory, UserFactory, grant, imported_plan
@@ -58,9 +58,9 @@ def test_a_file_that_brings_the_fiche_back_restores_it_with_its_journal(db):
     Note.objects.create(action=action, text="Avant l'archivage.", author=claire)
     dropped = {**data, "axes": [{**axis, "actions": list(axis["actions"])} for axis in data["axes"]]}
     drop_fiche(dropped, 2)
-    plan_format.import_plan(dropped, by=claire, filename="sans-2.json")
+    open_format.import_plan(dropped, by=claire, filename="sans-2.json")
     fiche_of(data, 2)["title"] = "De retour, corrigée"
-    report = plan_format.import_plan(data, by=claire, filename="avec-2.json")
+    report = open_format.import_plan(data, by=claire, filename="avec-2.json")
     assert report.restored_actions == [2]
     action.refresh_from_db()
     assert (action.pk, action.archived_at, action.title) == (action.pk, None, "De retour, corrigée")
@@ -76,7 +76,7 @@ def test_a_file_that_brings_the_fiche_back_restores_it_with_its_journal(db):
 def test_preview_of_a_file_that_brings_an_archived_fiche_back(db):
     plan, data = imported_plan()
     Action.objects.get(plan=plan, number=3).archive(by=None)
-    preview = plan_format.preview(data)
+    preview = open_format.preview(data)
     assert (preview.restored, preview.archived, 3 in preview.unchanged) == ([3], [], False)
 
 
@@ -128,7 +128,7 @@ def test_the_archived_fiche_stays_out_of_lists_and_the_export(client, db):
     plan, data = imported_plan()
     coordinator = grant(UserFactory(), plan, Role.COORDINATOR)
     Action.objects.get(plan=plan, number=1).archive(by=coordinator)
-    exported = plan_format.export_plan(plan)
+    exported = open_format.export_plan(plan)
     assert sorted(a["number"] for axis in exported["axes"] for a in axis["actions"]) == [2, 3]
     client.force_login(coordinator)
     listing = client.get(reverse("action_list", kwargs={"slug": plan.slug})).text

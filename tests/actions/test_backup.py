@@ -7,8 +7,8 @@ import json
 
 from django.core.management import call_command
 
-from actions import plan_format
 from actions.models import Action
+from actions.plan_io import open_format
 from axes.models import Plan
 from partners.models import Organisation
 from reporting.models import Meeting
@@ -83,4 +83,4 @@ def test_reimporting_a_backup_changes_nothing(tmp_path, db):
     gone.archive(by=None)
     files = backup(tmp_path, "b")
     data = next(iter(files.values()))
-    assert plan_format.preview(data).nothing_to_do
+    assert open_format.preview(data).nothing_to_do

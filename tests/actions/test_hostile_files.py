@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
-from actions import plan_format, spreadsheet
+from actions.plan_io import open_format, spreadsheet
 from axes.models import Plan
 from partners.models import Organisation
 from tests.factories import ActionFactory, AxisFactory, PlanFactory
@@ -17,7 +17,7 @@ from tests.factories import ActionFactory, AxisFactory, PlanFactory
 def small_plan_data() -> dict:
     plan = PlanFactory(slug="coteaux")
     ActionFactory(plan=plan, axis=AxisFactory(plan=plan, number=1), number=1)
-    data = plan_format.export_plan(plan)
+    data = open_format.export_plan(plan)
     plan.delete()
     return data
 
@@ -25,8 +25,8 @@ def small_plan_data() -> dict:
 def refused(data) -> list[str]:
     """Import a document as the command would read it; return the French errors."""
     text = data if isinstance(data, str | bytes) else json.dumps(data, ensure_ascii=False)
-    with pytest.raises(plan_format.PlanFormatError) as exc:
-        plan_format.import_plan(plan_format.load(text))
+    with pytest.raises(open_format.PlanFormatError) as exc:
+        open_format.import_plan(open_format.load(text))
     assert not Plan.objects.filter(slug="coteaux").exists()
     return exc.value.errors
 
@@ -106,9 +106,9 @@ def test_a_figure_larger_than_the_database_holds(db, amount):
 def test_the_largest_figure_the_database_holds_is_accepted(db):
     data = small_plan_data()
     fiche(data)["indicators"] = [{"name": "Familles", "baseline": 999999999999.99, "target": 2, "values": []}]
-    plan = plan_format.import_plan(plan_format.load(json.dumps(data))).plan
+    plan = open_format.import_plan(open_format.load(json.dumps(data))).plan
     assert (
-        plan_format.export_plan(plan)["axes"][0]["actions"][0]["indicators"][0]["baseline"] == 999999999999.99
+        open_format.export_plan(plan)["axes"][0]["actions"][0]["indicators"][0]["baseline"] == 999999999999.99
     )
 
 
@@ -148,7 +148,7 @@ def test_a_commune_without_insee_code_works_everywhere(client, db):
     data = small_plan_data()
     data["plan"]["communes"] = [{"name": "Hameau sans code", "insee": None}]
     fiche(data)["steps"] = [{"text": "Réunir le hameau", "commune": "Hameau sans code", "children": []}]
-    plan = plan_format.import_plan(plan_format.load(json.dumps(data))).plan
+    plan = open_format.import_plan(open_format.load(json.dumps(data))).plan
     commune = plan.communes.get()
     client.force_login(grant(UserFactory(), plan, Role.READER))
     dashboard = client.get(reverse("dashboard", args=[plan.slug]))
@@ -157,7 +157,7 @@ def test_a_commune_without_insee_code_works_everywhere(client, db):
     assert page.status_code == 200 and "Réunir le hameau" in page.text
     for url in [reverse("plan_detail", args=[plan.slug]), reverse("action_list", args=[plan.slug])]:
         assert client.get(url).status_code == 200
-    assert plan_format.export_plan(plan)["plan"]["communes"] == [{"name": "Hameau sans code", "insee": None}]
+    assert open_format.export_plan(plan)["plan"]["communes"] == [{"name": "Hameau sans code", "insee": None}]
 
 
 def test_only_installation_administrators_change_signatories(db):
@@ -166,13 +166,13 @@ def test_only_installation_administrators_change_signatories(db):
     from tests.factories import OrganisationFactory, UserFactory, grant
 
     plan = ActionFactory(number=1).plan
-    data = plan_format.export_plan(plan)
+    data = open_format.export_plan(plan)
     caf = OrganisationFactory(name="CAF de la Haute-Garonne", kind=OrganisationKind.CAF)
     data["plan"]["signatories"] = [caf.name]
     coordinator = grant(UserFactory(), plan, Role.COORDINATOR)
-    with pytest.raises(plan_format.PlanFormatError) as exc:
-        plan_format.import_plan(data, by=coordinator)
+    with pytest.raises(open_format.PlanFormatError) as exc:
+        open_format.import_plan(data, by=coordinator)
     assert "seul un administrateur de l'installation" in exc.value.errors[0]
     assert not plan.signatories.exists()
-    plan_format.import_plan(data, by=UserFactory(is_superuser=True))
+    open_format.import_plan(data, by=UserFactory(is_superuser=True))
     assert list(plan.signatories.all()) == [caf]

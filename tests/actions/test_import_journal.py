@@ -6,7 +6,6 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
-from actions import plan_format
 from actions.journal import journal
 from actions.models import (
     IMPORT_REASON,
@@ -18,6 +17,7 @@ from actions.models import (
     Note,
     Step,
 )
+from actions.plan_io import open_format
 from axes.models import Role
 from tests.actions.importing import fiche_of, upload_and_confirm
 from tests.factories import UserFactory, grant, imported_plan
@@ -54,7 +54,7 @@ def test_each_change_of_an_import_is_journaled_in_the_importers_name(db):
     spec["indicators"][0]["values"][0]["value"] = 15
     spec["indicators"][0]["values"].append({"year": 2025, "value": 20, "comment": None})
 
-    plan_format.import_plan(data, by=claire, filename="val-aigo.xlsx")
+    open_format.import_plan(data, by=claire, filename="val-aigo.xlsx")
 
     author = f"Claire Dupont ({reason('val-aigo.xlsx')})"
     seen = lines(action)
@@ -109,7 +109,7 @@ def test_removed_items_are_deleted_one_by_one_with_their_history(db):
     spec = fiche_of(data, 1)
     spec["steps"] = spec["steps"][1:]  # the step with a sub-step goes, and its sub-step with it
     spec["conditions"], spec["calendar"], spec["indicators"] = [], [], []
-    plan_format.import_plan(data, by=claire, filename="f.json")
+    open_format.import_plan(data, by=claire, filename="f.json")
     gone = {"history_type": "-", "history_user": claire, "history_change_reason": reason("f.json")}
     assert Step.history.filter(action_id=action.pk, **gone).count() == 2
     assert Condition.history.filter(action_id=action.pk, **gone).count() == 1

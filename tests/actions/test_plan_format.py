@@ -7,13 +7,13 @@ import jsonschema
 import pytest
 from django.core.management import CommandError, call_command
 
-from actions import plan_format
 from actions.models import Action, Step
+from actions.plan_io import open_format
 from axes.models import Plan
 from partners.models import Organisation
 from tests.conftest import VAL_AIGO
 
-PUBLIC_SCHEMA = json.loads(plan_format.SCHEMA_PATH.read_text(encoding="utf-8"))
+PUBLIC_SCHEMA = json.loads(open_format.SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
 def export(slug="val-aigo", tmp_path=None) -> dict:
@@ -279,8 +279,8 @@ def test_every_error_is_listed_at_once(db):
     data = fixture_data()
     data["axes"][0]["actions"][0]["status"] = "?"
     data["axes"][2]["actions"][1]["progress"] = -1
-    with pytest.raises(plan_format.PlanFormatError) as refused:
-        plan_format.import_plan(data)
+    with pytest.raises(open_format.PlanFormatError) as refused:
+        open_format.import_plan(data)
     assert len(refused.value.errors) == 2
     assert not Plan.objects.exists()
 
@@ -300,7 +300,7 @@ def test_export_queries_do_not_grow_with_the_plan(db):
     for size in (20, 200):
         plan = build_plan(size)  # every fiche has a step with a sub-step
         with CaptureQueriesContext(connection) as queries:
-            plan_format.export_plan(plan)
+            open_format.export_plan(plan)
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
 
@@ -309,8 +309,8 @@ def test_reimport_writes_nothing_at_all(val_aigo):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    data = plan_format.load(VAL_AIGO.read_bytes())
+    data = open_format.load(VAL_AIGO.read_bytes())
     with CaptureQueriesContext(connection) as queries:
-        plan_format.import_plan(data)
+        open_format.import_plan(data)
     writes = [q["sql"] for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
     assert writes == []

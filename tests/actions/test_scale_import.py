@@ -7,8 +7,8 @@ import json
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from actions import plan_format
 from actions.models import Action, CalendarEntry, Step
+from actions.plan_io import open_format
 from tests.conftest import VAL_AIGO
 
 
@@ -32,9 +32,9 @@ def queries(call) -> int:
 
 
 def test_a_new_plan_imports_in_the_same_queries_for_20_and_200_fiches(db):
-    plan_format.import_plan(document(1, "amorce"))  # the organisations exist from now on
+    open_format.import_plan(document(1, "amorce"))  # the organisations exist from now on
     small, large = document(1, "petit"), document(10, "grand")
-    counts = [queries(lambda data=data: plan_format.import_plan(data)) for data in (small, large)]
+    counts = [queries(lambda data=data: open_format.import_plan(data)) for data in (small, large)]
     assert counts[0] == counts[1], counts
     # Everything is there, each row with its history row.
     assert Action.objects.filter(plan__slug="grand").count() == 200
@@ -43,22 +43,22 @@ def test_a_new_plan_imports_in_the_same_queries_for_20_and_200_fiches(db):
     assert Step.history.filter(action__plan__slug="grand").count() == steps.count()
     assert steps.exclude(parent=None).count() > 0
     # Every fiche stored is the file's: the preview finds nothing to do.
-    assert plan_format.preview(large).nothing_to_do
+    assert open_format.preview(large).nothing_to_do
 
 
 def test_reimport_reads_in_the_same_queries_and_writes_only_what_changed(db):
     counts = []
     for copies, slug in ((1, "petit"), (10, "grand")):
         data = document(copies, slug)
-        plan_format.import_plan(data)
-        counts.append(queries(lambda data=data: plan_format.import_plan(data)))
+        open_format.import_plan(data)
+        counts.append(queries(lambda data=data: open_format.import_plan(data)))
     assert counts[0] == counts[1], counts
     # One fiche changed: its calendar entry is rewritten, nothing else.
     data = document(10, "grand")
     fiche = next(a for axis in data["axes"] for a in axis["actions"] if a["number"] == 57)
     fiche["calendar"][0]["label"] = "2026"
     before = CalendarEntry.history.count()
-    report = plan_format.import_plan(data, filename="grand.xlsx")
+    report = open_format.import_plan(data, filename="grand.xlsx")
     assert report.unchanged == 199
     assert CalendarEntry.history.count() == before + 1
     assert CalendarEntry.objects.filter(action__plan__slug="grand", action__number=57).first().label == "2026"

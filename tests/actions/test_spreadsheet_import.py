@@ -10,15 +10,15 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from actions import plan_format, spreadsheet
 from actions.models import Action, PlanImport, Step
+from actions.plan_io import open_format, spreadsheet
 from axes.models import Plan, Role
 from partners.models import Organisation
 from tests.factories import UserFactory, grant
 
 
 def template_of(plan) -> bytes:
-    return spreadsheet.workbook_from_data(plan_format.export_plan(plan))
+    return spreadsheet.workbook_from_data(open_format.export_plan(plan))
 
 
 def edited(content: bytes, edit) -> bytes:
@@ -45,14 +45,14 @@ def snapshot():
 
 
 def test_round_trip_through_the_template_into_an_empty_installation(val_aigo, tmp_path):
-    original = comparable(plan_format.export_plan(val_aigo))
+    original = comparable(open_format.export_plan(val_aigo))
     path = tmp_path / "val-aigo.xlsx"
     call_command("export_plan", "val-aigo", format="xlsx", output=str(path))
     Plan.objects.all().delete()
     Organisation.objects.exclude(parent=None).delete()
     Organisation.objects.all().delete()
     call_command("import_plan", str(path))
-    assert comparable(plan_format.export_plan(Plan.objects.get(slug="val-aigo"))) == original
+    assert comparable(open_format.export_plan(Plan.objects.get(slug="val-aigo"))) == original
 
 
 def test_the_template_is_documented_and_neutralises_formulas(val_aigo):
@@ -196,7 +196,7 @@ def test_all_errors_are_listed_at_once(val_aigo):
         wb["Fiches"]["B4"] = 9
         wb["Calendrier"]["E3"] = "hier"
 
-    with pytest.raises(plan_format.PlanFormatError) as refused:
+    with pytest.raises(open_format.PlanFormatError) as refused:
         spreadsheet.read_document("plan.xlsx", edited(template_of(val_aigo), two_errors))
     assert len(refused.value.errors) == 2
 

@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from actions import plan_format, spreadsheet
 from actions.models import Action, Status
+from actions.plan_io import open_format, spreadsheet
 from axes.models import Role
 from tests.actions.importing import fiche_of
 from tests.factories import ActionFactory, StepFactory, UserFactory, grant, imported_plan
@@ -43,8 +43,8 @@ def test_an_import_with_a_done_fiche_below_100_is_refused_where_it_is(db):
     before = list(Action.objects.values_list("pk", "status", "progress", "version"))
     spec = fiche_of(data, 2)
     spec["status"], spec["progress"] = "done", 80
-    with pytest.raises(plan_format.PlanFormatError) as refused:
-        plan_format.load(json.dumps(data))
+    with pytest.raises(open_format.PlanFormatError) as refused:
+        open_format.load(json.dumps(data))
     assert any(
         e.endswith(
             ".progress : une fiche « Réalisée » est à 100 % d'avancement (trouvé : 80 %) ; "
@@ -52,18 +52,18 @@ def test_an_import_with_a_done_fiche_below_100_is_refused_where_it_is(db):
         )
         for e in refused.value.errors
     )
-    with pytest.raises(plan_format.PlanFormatError):
-        plan_format.import_plan(data)
+    with pytest.raises(open_format.PlanFormatError):
+        open_format.import_plan(data)
     assert list(Action.objects.values_list("pk", "status", "progress", "version")) == before
 
     # In the workbook, the error names its cell.
-    workbook = load_workbook(io.BytesIO(spreadsheet.workbook_from_data(plan_format.export_plan(plan))))
+    workbook = load_workbook(io.BytesIO(spreadsheet.workbook_from_data(open_format.export_plan(plan))))
     sheet = workbook["Fiches"]
     row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == 2)
     sheet.cell(row, 7).value, sheet.cell(row, 8).value = "Réalisée", 80
     out = io.BytesIO()
     workbook.save(out)
-    with pytest.raises(plan_format.PlanFormatError) as refused:
+    with pytest.raises(open_format.PlanFormatError) as refused:
         spreadsheet.read_document("plan.xlsx", out.getvalue())
     assert refused.value.errors == [
         f"feuille « Fiches », ligne {row}, colonne H : une fiche « Réalisée » est à 100 % d'avancement "

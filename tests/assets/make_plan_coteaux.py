@@ -351,7 +351,7 @@ def main():
     django.setup()
     from openpyxl import load_workbook
 
-    from actions.spreadsheet import workbook_from_data
+    from actions.plan_io.spreadsheet import workbook_from_data
 
     workbook = load_workbook(io.BytesIO(workbook_from_data()))
     fill(workbook)

@@ -329,13 +329,13 @@ def test_chart_text_is_legible_on_paper(db):
 
 
 def test_an_import_counts_since_the_last_copil(client, db):
-    from actions import plan_format
+    from actions.plan_io import open_format
 
     with time_machine.travel(datetime.datetime(2026, 5, 1, 10, tzinfo=PARIS), tick=False):
         plan = ActionFactory(number=3, title="Ouvrir un lieu d'accueil").plan
-        data = plan_format.export_plan(plan)
+        data = open_format.export_plan(plan)
         plan.delete()
-        plan = plan_format.import_plan(data).plan  # the first load: the baseline, not news
+        plan = open_format.import_plan(data).plan  # the first load: the baseline, not news
     with time_machine.travel(datetime.datetime(2026, 6, 16, 18, tzinfo=PARIS), tick=False):
         MeetingFactory(plan=plan, date=datetime.date(2026, 6, 16))
     with time_machine.travel(datetime.datetime(2026, 9, 1, 10, tzinfo=PARIS), tick=False):
@@ -345,7 +345,7 @@ def test_an_import_counts_since_the_last_copil(client, db):
             {"date": "2026-08-30", "kind": "achievement", "text": "Lieu ouvert.", "author": "M. Roux"}
         ]
         claire = UserFactory(first_name="Claire", last_name="Dupont")
-        plan_format.import_plan(data, by=claire, filename="plan.xlsx")
+        open_format.import_plan(data, by=claire, filename="plan.xlsx")
         client.force_login(grant(UserFactory(), plan, Role.READER))
         html = text_of(client.get(reverse("dashboard", args=[plan.slug])).text)
     assert "Changements de statut : 1" in html and "Nouvelles notes : 1" in html

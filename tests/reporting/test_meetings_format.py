@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from actions import plan_format
+from actions.plan_io import open_format
 from axes.models import Plan, Role
 from reporting.models import Decision, DecisionStatus, Meeting
 from tests.factories import (
@@ -46,8 +46,8 @@ def plan(db):
 
 
 def test_export_keeps_meetings_and_decisions(plan):
-    data = plan_format.export_plan(plan)
-    assert plan_format.validate(data) == []
+    data = open_format.export_plan(plan)
+    assert open_format.validate(data) == []
     copil, group = data["meetings"]
     assert copil["instance"] == "copil" and copil["date"] == "2025-06-16"
     assert copil["attendees"] == ["Maire de Villemur", "CAF 31"] and copil["agenda"] == "Bilan 2025"
@@ -59,32 +59,32 @@ def test_export_keeps_meetings_and_decisions(plan):
 
 
 def test_round_trip_through_an_empty_database(plan):
-    first = plan_format.export_plan(plan)
+    first = open_format.export_plan(plan)
     Plan.objects.all().delete()
     assert not Meeting.objects.exists() and not Decision.objects.exists()
-    plan_format.import_plan(plan_format.load(plan_format.dumps(first)))
-    second = plan_format.export_plan(Plan.objects.get(slug="coteaux"))
+    open_format.import_plan(open_format.load(open_format.dumps(first)))
+    second = open_format.export_plan(Plan.objects.get(slug="coteaux"))
     assert without_timestamp(second) == without_timestamp(first)
 
 
 def test_a_plan_without_meetings_exports_as_before(db):
     plan = ActionFactory().plan
-    assert "meetings" not in plan_format.export_plan(plan)
+    assert "meetings" not in open_format.export_plan(plan)
 
 
 def test_import_adds_and_updates_but_never_deletes(plan):
-    data = plan_format.export_plan(plan)
+    data = open_format.export_plan(plan)
     user = UserFactory(first_name="Claire", last_name="Dupont")
     data["meetings"][0]["decisions"][0]["status"] = "postponed"
     data["meetings"][0]["decisions"].append({"text": "Voter le budget", "status": "to_take", "actions": [1]})
     data["meetings"].append({"instance": "copil", "date": "2026-06-18", "agenda": "Bilan 2026"})
     del data["meetings"][1]  # the working group is not in the file: it stays
-    assert plan_format.preview(data).extra == [
+    assert open_format.preview(data).extra == [
         "1 réunion(s) ajoutée(s).",
         "1 décision(s) ajoutée(s).",
         "1 décision(s) mise(s) à jour.",
     ]
-    report = plan_format.import_plan(data, by=user, filename="coteaux.json")
+    report = open_format.import_plan(data, by=user, filename="coteaux.json")
     assert "1 réunion(s) ajoutée(s)." in report.summary()
     assert plan.meetings.count() == 3  # two COPIL and the working group kept
     postponed = Decision.objects.get(text="Étudier l'achat de berceaux")
@@ -93,7 +93,7 @@ def test_import_adds_and_updates_but_never_deletes(plan):
     assert last.history_user == user and last.history_change_reason.startswith("import du ")
     assert Decision.objects.get(text="Voter le budget").actions.get().number == 1
     # Importing the same file again changes nothing.
-    assert plan_format.preview(plan_format.export_plan(plan)).nothing_to_do
+    assert open_format.preview(open_format.export_plan(plan)).nothing_to_do
 
 
 @pytest.mark.parametrize(
@@ -109,21 +109,21 @@ def test_import_adds_and_updates_but_never_deletes(plan):
     ],
 )
 def test_bad_meetings_are_refused_in_french_and_change_nothing(plan, change, message):
-    data = plan_format.export_plan(plan)
+    data = open_format.export_plan(plan)
     change(data["meetings"])
-    errors = plan_format.validate(data)
+    errors = open_format.validate(data)
     assert any(error.startswith(message) for error in errors), errors
-    with pytest.raises(plan_format.PlanFormatError):
-        plan_format.import_plan(data)
+    with pytest.raises(open_format.PlanFormatError):
+        open_format.import_plan(data)
     assert Meeting.objects.count() == 2 and Decision.objects.count() == 2
 
 
 def test_the_import_preview_says_what_happens_to_meetings(client, plan):
     coordinator = grant(UserFactory(), plan, Role.COORDINATOR)
-    data = plan_format.export_plan(plan)
+    data = open_format.export_plan(plan)
     data["meetings"].append({"instance": "cotech", "date": "2026-02-03"})
     client.force_login(coordinator)
-    upload = plan_format.dumps(data).encode()
+    upload = open_format.dumps(data).encode()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = client.post(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from actions import plan_format
+from actions.plan_io import open_format
 from axes.models import Plan
 
 
@@ -26,6 +26,6 @@ class Command(BaseCommand):
             raise CommandError(f"Impossible de créer le dossier « {folder} » : {exc.strerror}.") from exc
         plans = list(Plan.objects.order_by("slug"))
         for plan in plans:
-            data = plan_format.export_plan(plan, archived=True)
-            (folder / f"{plan.slug}.json").write_text(plan_format.dumps(data), encoding="utf-8")
+            data = open_format.export_plan(plan, archived=True)
+            (folder / f"{plan.slug}.json").write_text(open_format.dumps(data), encoding="utf-8")
         self.stdout.write(f"{len(plans)} plan(s) sauvegardé(s) dans {folder}.")

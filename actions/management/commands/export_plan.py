@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from actions import plan_format, spreadsheet
+from actions.plan_io import open_format, spreadsheet
 from axes.models import Plan
 
 
@@ -23,14 +23,14 @@ class Command(BaseCommand):
         if plan is None:
             known = ", ".join(Plan.objects.values_list("slug", flat=True)) or "aucun"
             raise CommandError(f"Aucun plan « {slug} ». Plans connus : {known}.")
-        data = plan_format.export_plan(plan)
+        data = open_format.export_plan(plan)
         if format == "xlsx":
             if not output:
                 raise CommandError("Indiquez le fichier à écrire avec --output pour le format xlsx.")
             Path(output).write_bytes(spreadsheet.workbook_from_data(data))
         elif output:
-            Path(output).write_text(plan_format.dumps(data), encoding="utf-8")
+            Path(output).write_text(open_format.dumps(data), encoding="utf-8")
         else:
-            self.stdout.write(plan_format.dumps(data), ending="")
+            self.stdout.write(open_format.dumps(data), ending="")
             return
         self.stderr.write(f"Plan « {slug} » écrit dans {output}.")

@@ -2,12 +2,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from actions import plan_format, spreadsheet
+from actions.plan_io import open_format, spreadsheet
 
 MAX_ERRORS_SHOWN = 50
 
 
-def describe(preview: plan_format.Preview) -> str:
+def describe(preview: open_format.Preview) -> str:
     verb = "mis à jour" if preview.plan_exists else "créé"
     lines = [f"Plan « {preview.slug} » ({preview.territory}) : serait {verb}, {preview.axes} axes."]
     for label, numbers in [
@@ -39,12 +39,12 @@ class Command(BaseCommand):
         try:
             data = spreadsheet.read_document(path.name, path.read_bytes())
             if dry_run:
-                self.stdout.write(describe(plan_format.preview(data)))
+                self.stdout.write(describe(open_format.preview(data)))
                 self.stdout.write("Aperçu seulement (--dry-run) : rien n'a été écrit.")
                 return
             # No user: the journal shows the change as "import du <date> de <file>".
-            report = plan_format.import_plan(data, filename=path.name)
-        except plan_format.PlanFormatError as exc:
+            report = open_format.import_plan(data, filename=path.name)
+        except open_format.PlanFormatError as exc:
             shown = exc.errors[:MAX_ERRORS_SHOWN]
             more = len(exc.errors) - len(shown)
             lines = [f"Import refusé, rien n'a été modifié. {len(exc.errors)} erreur(s) dans {file} :"]

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from actions import plan_format
+from actions.plan_io import open_format
 from axes.models import Plan, PlanRole, Role
 from partners.models import Membership, Organisation
 
@@ -65,7 +65,7 @@ class Command(BaseCommand):
         if plan:
             self.stdout.write("Plan de Val'Aïgo déjà chargé : conservé tel quel.")
         else:
-            report = plan_format.import_plan(plan_format.load(VAL_AIGO.read_bytes()))
+            report = open_format.import_plan(open_format.load(VAL_AIGO.read_bytes()))
             plan = report.plan
             self.stdout.write(report.summary())
 

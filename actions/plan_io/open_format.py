@@ -38,11 +38,12 @@ from actions.models import (
     import_reason,
 )
 from actions.periods import MAX_YEAR, MIN_YEAR, parse_period
+from actions.plan_io.errors import PlanFormatError
 from axes.models import Axis, Finding, FindingKind, Plan
 from partners.models import Organisation, OrganisationKind
 
 FORMAT = "ctg-plan/1"
-SCHEMA_PATH = Path(__file__).parent / "schema" / "ctg-plan-1.schema.json"
+SCHEMA_PATH = Path(__file__).parent.parent / "schema" / "ctg-plan-1.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 # Our own limits and extension fields, checked beside the public schema.
@@ -175,14 +176,6 @@ _VALIDATORS = [
     Draft202012Validator(STORAGE_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER),
 ]
 del _TEXT
-
-
-class PlanFormatError(Exception):
-    """A plan file that cannot be imported. `errors` lists every problem, in French."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 # ---------------------------------------------------------------------------

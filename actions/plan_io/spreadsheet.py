@@ -2,7 +2,7 @@
 
 The workbook is another spelling of the open format: `workbook_from_data` writes a ctg-plan/1
 document as sheets, `data_from_workbook` reads sheets back into one, remembering which cell
-each value came from. Validation and writing then go through actions.plan_format, so a plan
+each value came from. Validation and writing then go through actions.plan_io.open_format, so a plan
 imported from Excel obeys exactly the rules of a JSON one, and its errors name the sheet, the
 row and the column.
 """
@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from actions.models import NoteKind, Status
+from actions.plan_io.errors import PlanFormatError, SpreadsheetError
 from partners.models import OrganisationKind
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -153,14 +154,6 @@ README = [
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="000091")
-
-
-class SpreadsheetError(Exception):
-    """A workbook that cannot be read; `errors` lists every problem, in French."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
 
 
 # ---------------------------------------------------------------------------
@@ -790,23 +783,21 @@ def read_document(filename: str, content: bytes) -> dict[str, Any]:
     """A plan file, JSON (ctg-plan/1) or xlsx (the template), read and validated.
 
     Raises PlanFormatError listing every problem; for a workbook each names its cell."""
-    from actions import plan_format
+    from actions.plan_io import open_format
 
     if filename.lower().endswith(".json"):
-        return plan_format.load(content)
+        return open_format.load(content)
     if not filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods", ".csv")) and content[:2] != b"PK":
-        raise plan_format.PlanFormatError(
-            ["Format non reconnu : envoyez le modèle Excel (.xlsx) ou un fichier JSON."]
-        )
+        raise PlanFormatError(["Format non reconnu : envoyez le modèle Excel (.xlsx) ou un fichier JSON."])
     try:
         parsed = data_from_workbook(content)
     except SpreadsheetError as exc:
-        raise plan_format.PlanFormatError(exc.errors) from exc
+        raise PlanFormatError(exc.errors) from exc
     located = []
-    for error in plan_format.validate(parsed.data):
+    for error in open_format.validate(parsed.data):
         path, _, message = error.partition(" : ")
         where = parsed.where(path)
         located.append(f"{where} : {message}" if where else error)
     if located:
-        raise plan_format.PlanFormatError(located)
+        raise PlanFormatError(located)
     return parsed.data
