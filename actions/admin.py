@@ -16,7 +16,7 @@ class StepInline(admin.StackedInline):
     model = Step
     extra = 0
     fields = ["position", "text", "parent", "commune", "done"]
-    autocomplete_fields = ["commune"]
+    raw_id_fields = ["commune"]
 
     def get_formset(self, request, obj=None, **kwargs):
         # Only the fiche's own steps may be chosen as parent.
@@ -35,7 +35,7 @@ class StepInline(admin.StackedInline):
 class PartnerInline(admin.StackedInline):
     model = ActionPartner
     extra = 0
-    autocomplete_fields = ["organisation"]
+    raw_id_fields = ["organisation"]
 
 
 class ConditionInline(admin.StackedInline):
@@ -68,7 +68,7 @@ class ActionAdmin(admin.ModelAdmin):
     list_filter = ["plan", "status", "archived_at"]
     search_fields = ["title", "fiche_title", "pilotage"]
     list_select_related = ["plan", "axis__plan"]
-    autocomplete_fields = ["pilots"]
+    raw_id_fields = ["pilots"]
     inlines = [StepInline, PartnerInline, ConditionInline, CalendarInline, IndicatorInline, NoteInline]
 
     def get_queryset(self, request):
@@ -95,8 +95,7 @@ class StepAdmin(admin.ModelAdmin):
     list_filter = ["done", "action__plan"]
     list_select_related = ["action", "commune"]
     search_fields = ["text"]
-    autocomplete_fields = ["commune"]
-    raw_id_fields = ["action", "parent"]
+    raw_id_fields = ["action", "parent", "commune"]
 
 
 @admin.register(CalendarEntry)
@@ -112,8 +111,7 @@ class ActionPartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "role", "organisation", "action"]
     list_select_related = ["action", "organisation"]
     search_fields = ["name", "role"]
-    autocomplete_fields = ["organisation"]
-    raw_id_fields = ["action"]
+    raw_id_fields = ["action", "organisation"]
 
 
 @admin.register(Condition)

@@ -3,25 +3,24 @@ from django.contrib import admin
 from axes.models import Axis, Finding, Plan, PlanRole
 
 
-class AxisInline(admin.TabularInline):
+class AxisInline(admin.StackedInline):
     model = Axis
     extra = 0
     fields = ["number", "title", "theme"]
     show_change_link = True
 
 
-class PlanRoleInline(admin.TabularInline):
+class PlanRoleInline(admin.StackedInline):
     model = PlanRole
     extra = 0
-    raw_id_fields = ["user"]
-    autocomplete_fields = ["organisations"]
+    raw_id_fields = ["user", "organisations"]
 
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ["territory", "title", "start_year", "end_year", "slug"]
     search_fields = ["territory", "title", "slug"]
-    filter_horizontal = ["signatories", "communes"]
+    raw_id_fields = ["signatories", "communes"]
     inlines = [AxisInline, PlanRoleInline]
 
 
@@ -31,11 +30,10 @@ class PlanRoleAdmin(admin.ModelAdmin):
     list_filter = ["role", "plan"]
     list_select_related = ["user", "plan"]
     search_fields = ["user__username", "user__email"]
-    raw_id_fields = ["user"]
-    autocomplete_fields = ["organisations"]
+    raw_id_fields = ["user", "organisations"]
 
 
-class FindingInline(admin.TabularInline):
+class FindingInline(admin.StackedInline):
     model = Finding
     extra = 0
 

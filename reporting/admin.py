@@ -1,5 +1,7 @@
 from django.apps import apps
 from django.contrib import admin
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
@@ -8,9 +10,79 @@ from actions.models import Action
 from reporting.exports import ActionResource
 from reporting.models import CalendarFeedToken, Decision, Meeting
 
-# The task queue's section of the admin, in French (its app ships no translation). Only the
-# app's label: changing its models' Meta would ask for a migration in a third-party app.
+# The task queue's section of the admin, in French (its app ships no translation). Names are set
+# on the loaded model, not in its Meta nor its fields' declarations, which migrations read: a
+# French label must not ask for a migration in a third-party app.
 apps.get_app_config("django_tasks_database").verbose_name = "Tâches en arrière-plan (rapports PDF)"
+TASK_FIELD_NAMES = {
+    "id": "identifiant",
+    "status": "état",
+    "enqueued_at": "mise en file",
+    "started_at": "début",
+    "finished_at": "fin",
+    "args_kwargs": "paramètres",
+    "priority": "priorité",
+    "task_path": "tâche",
+    "worker_ids": "processus",
+    "queue_name": "file",
+    "backend_name": "moteur",
+    "run_after": "pas avant",
+    "return_value": "résultat",
+    "exception_class_path": "erreur",
+    "traceback": "trace de l'erreur",
+}
+TASK_STATUSES = {
+    "READY": "en attente",
+    "RUNNING": "en cours",
+    "FAILED": "échouée",
+    "SUCCESSFUL": "réussie",
+}
+task_result = DBTaskResult._meta
+task_result.verbose_name, task_result.verbose_name_plural = "tâche", "tâches"
+for field in task_result.fields:
+    field.verbose_name = TASK_FIELD_NAMES.get(field.name, field.verbose_name)
+
+
+class TaskStatusFilter(admin.SimpleListFilter):
+    title = "état"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            (value, TASK_STATUSES.get(value, label))
+            for value, label in task_result.get_field("status").choices
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class TaskResultAdmin(DBTaskResultAdmin):
+    """The queue's own admin (read-only), its columns and states in French."""
+
+    list_display = ["id", "nom_de_la_tache", "etat", "enqueued_at", "started_at", "finished_at", "queue_name"]
+    list_filter = [TaskStatusFilter, "queue_name"]
+
+    @admin.display(description="tâche", ordering="task_path")
+    def nom_de_la_tache(self, obj):
+        return obj.task_name
+
+    @admin.display(description="état", ordering="status")
+    def etat(self, obj):
+        return TASK_STATUSES.get(obj.status, obj.status)
+
+    @admin.display(description="trace de l'erreur")
+    def formatted_traceback(self, obj):
+        return super().formatted_traceback(obj)
+
+    @admin.display(description="pas avant")
+    def display_run_after(self, obj):
+        return super().display_run_after(obj)
+
 
 # The fiches admin gains the app's export (French columns, formulas made inert). Registered
 # here so that actions never imports reporting: apps import downwards only.
@@ -28,7 +100,7 @@ class ActionExportAdmin(ExportMixin, ActionAdmin):
 class DecisionInline(admin.StackedInline):
     model = Decision
     extra = 0
-    autocomplete_fields = ["actions"]
+    raw_id_fields = ["actions"]
 
 
 @admin.register(Meeting)
@@ -46,7 +118,7 @@ class DecisionAdmin(admin.ModelAdmin):
     list_filter = ["status", "meeting__plan"]
     list_select_related = ["meeting__plan"]
     search_fields = ["text"]
-    autocomplete_fields = ["actions"]
+    raw_id_fields = ["actions"]
 
 
 @admin.register(CalendarFeedToken)

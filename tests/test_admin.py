@@ -89,3 +89,17 @@ def test_fiche_progress_over_100_is_refused(admin_client_with_plan, val_aigo):
     assert "L&#x27;avancement est un pourcentage, de 0 à 100." in response.text
     action.refresh_from_db()
     assert action.progress == 0
+
+
+def test_background_tasks_read_in_french(admin_client_with_plan, val_aigo):
+    """The report queue's pages speak French too: its section, model, columns and states."""
+    from reporting.tasks import request_report
+
+    request_report(val_aigo, "copil")
+    index = admin_client_with_plan.get(reverse("admin:index")).text
+    assert "Tâches en arrière-plan (rapports PDF)" in index and "Task Results" not in index
+    html = admin_client_with_plan.get(reverse("admin:django_tasks_database_dbtaskresult_changelist")).text
+    for words in ("Sélectionnez l’objet tâche", "État", "Mise en file", "en attente"):
+        assert words in html
+    for english in ("Task Result", "Enqueued at", "Ready", "Queue name"):
+        assert english not in html

@@ -1,0 +1,53 @@
+"""The admin pages we customise, audited in real Chromium: 0 WCAG 2 A/AA violations (RGAA), at
+1366 px and at 320 px, in French."""
+
+import pytest
+from django.urls import reverse
+
+from actions.models import Action
+from axes.models import Axis
+from partners.models import Organisation
+from reporting.models import Meeting
+from tests.browser.pages import axe_violations, describe, sign_in_and_open
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def administrator(val_aigo):
+    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+def admin_pages(val_aigo):
+    fiche = Action.objects.get(plan=val_aigo, number=12)
+    meeting = Meeting.objects.create(plan=val_aigo, instance="copil", date="2026-03-12")
+    pages = [reverse("admin:index")]
+    for obj in (
+        val_aigo,
+        Axis.objects.filter(plan=val_aigo).first(),
+        fiche,
+        Organisation.objects.first(),
+        meeting,
+    ):
+        opts = obj._meta
+        pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+    pages.append(reverse("admin:actions_step_changelist"))
+    pages.append(reverse("admin:django_tasks_database_dbtaskresult_changelist"))
+    return pages
+
+
+@pytest.mark.parametrize("width", [1366, 320])
+def test_admin_pages_meet_wcag_a_and_aa(page, live_server, administrator, val_aigo, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in_and_open(page, live_server, "/admin/", "admin")
+    assert "Administration de Suivi CTG" in page.locator("#site-name").inner_text()
+    found = {}
+    for path in admin_pages(val_aigo):
+        page.goto(f"{live_server.url}{path}")
+        assert page.locator("h1").count() >= 1, path
+        violations = axe_violations(page)
+        if violations:
+            found[path] = describe(violations)
+    assert not found, "\n\n".join(f"{path}:\n{text}" for path, text in found.items())
