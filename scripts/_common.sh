@@ -40,3 +40,22 @@ ensure_venv() {
 ensure_pdf_libs() {
   apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 }
+
+# The Nu HTML Checker (vnu.jar, from npm's vnu-jar) and Java to run it: tests/test_vnu.py checks
+# every page with it. Kept in .cache/ between runs; VNU_JAR tells the test where it is.
+VNU_VERSION=26.9.27
+ensure_vnu() {
+  command -v java >/dev/null || apt_install default-jre-headless
+  local jar=".cache/vnu-$VNU_VERSION/vnu.jar"
+  if [ ! -f "$jar" ]; then
+    command -v npm >/dev/null || apt_install npm
+    echo "→ Téléchargement du validateur HTML vnu $VNU_VERSION"
+    local tmp
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "vnu-jar@$VNU_VERSION" >/dev/null && tar xzf "vnu-jar-$VNU_VERSION.tgz")
+    mkdir -p "$(dirname "$jar")"
+    mv "$tmp/package/build/dist/vnu.jar" "$jar"
+    rm -rf "$tmp"
+  fi
+  export VNU_JAR="$ROOT/$jar"
+}
