@@ -1,6 +1,7 @@
-"""Two ways into a plan besides its page: "Mes fiches" (what a contributeur may update, next
-échéance first) and the search across the plan (fiches, steps, partners, conditions, notes).
-Routed in ctg/urls.py."""
+"""The ways into a plan's fiches: the plan's page (its axes and their fiches), "Mes fiches" (what a
+contributeur may update, next échéance first) and the search across the plan (fiches, steps,
+partners, conditions, notes). Routed in ctg/urls.py. The plan's page lives here, not in axes:
+it shows fiches, and axes never imports actions."""
 
 import datetime
 
@@ -10,12 +11,22 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from actions.listing import plan_page
 from actions.models import Action, ActionPartner, Condition, Note, Step
 from actions.search import fold, matching
 from axes.models import Plan
 
 SEARCH_LIMIT = 50
 NEVER = datetime.date.max
+
+
+@require_GET
+def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
+    can_manage = Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists()
+    # Paged: a plan may hold a thousand fiches (issue 10).
+    context = {"plan": plan, "can_manage": can_manage, **plan_page(plan, request.GET.get("page"))}
+    return render(request, "axes/plan_detail.html", context)
 
 
 @require_GET

@@ -35,19 +35,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "axes/home.html", {"plans": plans})
 
 
-@require_GET
-def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    # Imported here: reporting → actions → axes is the direction of dependencies, and the plan
-    # page is the one place where axes needs its fiches.
-    from actions.listing import plan_page
-
-    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
-    can_manage = Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists()
-    # Paged: a plan may hold a thousand fiches (issue 10).
-    context = {"plan": plan, "can_manage": can_manage, **plan_page(plan, request.GET.get("page"))}
-    return render(request, "axes/plan_detail.html", context)
-
-
 def _managed_plan(request: HttpRequest, slug: str) -> Plan:
     """The plan, if the user manages its members: 404 if they may not read it, 403 if only read."""
     plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)

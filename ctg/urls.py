@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from actions.personal_views import my_actions, plan_search
+from actions.personal_views import my_actions, plan_detail, plan_search
 from axes.forms import InvitedPasswordResetForm
 from ctg.health import health
 from partners.signin import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
@@ -54,6 +54,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *accounts,
     path("", include("axes.urls")),
+    path("plans/<slug:slug>/", plan_detail, name="plan_detail"),
     path("plans/<slug:slug>/mes-fiches/", my_actions, name="my_actions"),
     path("plans/<slug:slug>/recherche/", plan_search, name="plan_search"),
     path("", include("actions.urls")),
