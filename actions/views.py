@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, Value
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -293,7 +294,40 @@ class Page:
         self.context["indicators"] = list(indicators.values())
 
     def _load_notes(self) -> None:
-        self.context["notes"] = list(Note.objects.filter(action=self.action).order_by("-date", "-pk"))
+        """The notes with their documents, and the fiche's own documents, in one query: the
+        notes LEFT JOIN their documents, UNION ALL the documents on the fiche itself
+        (reporting.Document, reached by its relations: actions does not import reporting)."""
+        doc = ["pk", "name", "size", "uploaded_at", "uploaded_by_name"]
+        note = ["pk", "date", "kind", "text", "author_id", "author_name"]
+        rows = (
+            Note.objects.filter(action=self.action)
+            .values_list(*note, *[f"documents__{name}" for name in doc])
+            .union(
+                self.action.documents.filter(note=None).values_list(
+                    *[Value(None, output_field=Note._meta.get_field(name)) for name in ["id", *note[1:]]],
+                    *doc,
+                ),
+                all=True,
+            )
+        )
+        notes: dict[int, Note] = {}
+        own: list[SimpleNamespace] = []
+        user, access = self.request.user, self.access
+        for row in rows:
+            found = SimpleNamespace(**dict(zip(doc, row[len(note) :], strict=True)))
+            if row[0] is None:
+                own.append(found)
+                continue
+            if row[0] not in notes:
+                notes[row[0]] = Note(action=self.action, **dict(zip(["id", *note[1:]], row, strict=False)))
+                notes[row[0]].document_list = []
+                notes[row[0]].may_attach = access.can_edit or (access.can_note and row[4] == user.pk)
+            if found.pk is not None:
+                notes[row[0]].document_list.append(found)
+        self.context["notes"] = sorted(notes.values(), key=lambda n: (n.date, n.pk), reverse=True)
+        self.context["fiche_documents"] = sorted(own, key=lambda d: (d.uploaded_at, d.pk))
+        for item in self.context["notes"]:
+            item.document_list.sort(key=lambda d: (d.uploaded_at, d.pk))
 
     def _load_decisions(self) -> None:
         """The decisions naming this fiche, each with every fiche it names: one query on the

@@ -143,8 +143,33 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Documents attached to fiches and meetings (reporting.documents): on the file system under
+# MEDIA_ROOT by default, never served by the web server (downloads go through a view that checks
+# who asks); S3-compatible object storage when DOCUMENTS_S3_BUCKET is set (django-storages,
+# `pip install "django-storages[s3]"`, the optional extra "s3").
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+DOCUMENT_MAX_SIZE_MB = env_int("DOCUMENT_MAX_SIZE_MB", 10)
+DOCUMENTS_S3_BUCKET = os.environ.get("DOCUMENTS_S3_BUCKET", "")
+if DOCUMENTS_S3_BUCKET:
+    _DOCUMENTS_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DOCUMENTS_S3_BUCKET,
+            "endpoint_url": os.environ.get("DOCUMENTS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("DOCUMENTS_S3_REGION") or None,
+            "access_key": os.environ.get("DOCUMENTS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("DOCUMENTS_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("DOCUMENTS_S3_PREFIX", ""),
+            # Private objects, read back by the app only (the download view streams them).
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _DOCUMENTS_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DOCUMENTS_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -1,6 +1,7 @@
 from django import forms
 
-from actions.models import Action
+from actions.models import Action, Note
+from reporting import documents
 from reporting.models import Decision, DecisionStatus, Meeting
 
 
@@ -68,3 +69,36 @@ class PlansFilterForm(forms.Form):
             "no_copil_months": data.get("no_copil"),
             "sort": data.get("sort") or "territory",
         }
+
+
+class DocumentForm(forms.Form):
+    """One file, and for a fiche, what it is joined to (the fiche or one of its notes). The
+    file is checked here (reporting.documents.check): a refusal is shown under the field."""
+
+    file = forms.FileField(label="Fichier", allow_empty_file=True)
+    note = forms.ModelChoiceField(
+        label="Joindre à",
+        queryset=Note.objects.none(),
+        required=False,
+        empty_label="La fiche-action elle-même",
+    )
+
+    def __init__(self, *args, notes=None, note_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = documents.hint()
+        self.fields["file"].widget.attrs["accept"] = documents.ACCEPT_ATTRIBUTE
+        if notes is None:
+            del self.fields["note"]
+        else:
+            note = self.fields["note"]
+            note.queryset = notes
+            note.label_from_instance = lambda n: f"La note du {n.date:%d/%m/%Y} : {n.text[:60]}"
+            note.required = note_required
+            if note_required:
+                note.empty_label = None
+                note.help_text = "Vous pouvez joindre un document à vos propres notes sur cette fiche."
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        documents.check(upload)
+        return upload

@@ -1,12 +1,14 @@
 import datetime
 import secrets
+import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from actions.models import Action, validate_plausible_date
+from actions.models import Action, Note, validate_plausible_date
 from axes.models import Plan
 
 
@@ -300,3 +302,82 @@ class ReminderSending(models.Model):
 
     def __str__(self) -> str:
         return f"Rappel {self.period} à {self.user} ({self.plan.slug})"
+
+
+def _document_path(document: "Document", filename: str) -> str:
+    # Never the sender's name (it lives in `name`): a random key under the plan, with the
+    # extension of the checked type, so that storage never sees a name chosen by a user.
+    return f"documents/{document.plan_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class Document(models.Model):
+    """A file attached to a fiche, to one of its notes, or to a meeting (minutes, photos,
+    proofs, the signed convention). Checked by reporting.documents before it is stored, read
+    only through its download view (never served by the web server)."""
+
+    plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="documents")
+    action = models.ForeignKey(
+        Action,
+        verbose_name="fiche-action",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="documents",
+    )
+    note = models.ForeignKey(
+        Note, verbose_name="note", null=True, blank=True, on_delete=models.CASCADE, related_name="documents"
+    )
+    meeting = models.ForeignKey(
+        Meeting,
+        verbose_name="réunion",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="documents",
+    )
+    name = models.CharField("nom du fichier", max_length=150)
+    file = models.FileField("fichier", upload_to=_document_path, max_length=255)
+    content_type = models.CharField("type", max_length=120)
+    size = models.PositiveBigIntegerField("taille (octets)")
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    uploaded_at = models.DateTimeField("ajouté le", default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="ajouté par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="documents",
+    )
+    uploaded_by_name = models.CharField(
+        "signature", max_length=200, blank=True, help_text="Nom affiché, conservé si le compte disparaît."
+    )
+
+    history = HistoricalRecords(verbose_name="historique du document")
+
+    class Meta:
+        verbose_name = "document"
+        verbose_name_plural = "documents"
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(action__isnull=False, meeting__isnull=True)
+                    | models.Q(action__isnull=True, note__isnull=True, meeting__isnull=False)
+                ),
+                name="document_one_owner",
+                violation_error_message="Un document est joint à une fiche (ou à l'une de ses notes) "
+                "ou à une réunion, pas aux deux.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def owner_label(self) -> str:
+        if self.meeting_id:
+            return str(self.meeting)
+        if self.note_id:
+            return f"la note du {self.note.date:%d/%m/%Y} de l'action {self.action.number}"
+        return f"l'action {self.action.number}"

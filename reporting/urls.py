@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import views
+from reporting import document_views, views
 
 urlpatterns = [
     path("tableau-de-bord/", views.plans_dashboard, name="plans_dashboard"),
@@ -47,4 +47,23 @@ urlpatterns += [
 urlpatterns += [
     path("plans/<slug:slug>/renouveler/", views.plan_renew, name="plan_renew"),
     path("plans/<slug:slug>/reconduction/", views.plan_renewal, name="plan_renewal"),
+]
+
+urlpatterns += [
+    path(
+        "plans/<slug:slug>/fiches/<int:number>/documents/ajouter/",
+        document_views.fiche_document_add,
+        name="fiche_document_add",
+    ),
+    path(
+        "plans/<slug:slug>/reunions/<int:pk>/documents/ajouter/",
+        document_views.meeting_document_add,
+        name="meeting_document_add",
+    ),
+    path("plans/<slug:slug>/documents/<int:pk>/", document_views.document_download, name="document_download"),
+    path(
+        "plans/<slug:slug>/documents/<int:pk>/supprimer/",
+        document_views.document_delete,
+        name="document_delete",
+    ),
 ]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from actions.models import Action
 from axes.models import Plan
 from ctg.middleware import repeatable
-from reporting import exports, ics
+from reporting import documents, exports, ics
 from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm, PlansFilterForm
 from reporting.models import CalendarFeedToken, Decision, Frequency, ReminderPreference, ReportStatus
 from reporting.overview import commune_overview, filtered_plans, plan_line, plan_overview, plans_totals
@@ -249,7 +249,13 @@ def meeting_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         form.save_m2m()
         messages.success(request, "Décision enregistrée.")
         return redirect("meeting_detail", slug=plan.slug, pk=meeting.pk)
-    context = {"plan": plan, "meeting": meeting, "form": form, "can_manage": can_manage}
+    context = {
+        "plan": plan,
+        "meeting": meeting,
+        "form": form,
+        "can_manage": can_manage,
+        "documents": documents.meeting_documents(meeting),
+    }
     return render(
         request, "reporting/meeting_detail.html", context, status=422 if form and form.errors else 200
     )
@@ -279,13 +285,17 @@ def meeting_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         for decision in meeting.decisions.all():
             decision._history_user = request.user
             decision.delete()
+        documents.delete_files_of(meeting.documents.all())
         meeting.delete()
-        messages.success(request, f"{label} supprimé, avec ses décisions.")
+        messages.success(request, f"{label} supprimé, avec ses décisions et ses documents.")
         return redirect("meetings", slug=plan.slug)
     context = {
         "plan": plan,
         "object": f"la réunion « {meeting} »",
-        "consequence": f"Ses {len(meeting.decisions.all())} décision(s) seront supprimées aussi.",
+        "consequence": (
+            f"Ses {len(meeting.decisions.all())} décision(s) et ses {meeting.documents.count()} "
+            "document(s) seront supprimés aussi."
+        ),
         "cancel_url": reverse("meeting_detail", kwargs={"slug": plan.slug, "pk": meeting.pk}),
     }
     return render(request, "reporting/confirm_delete.html", context)

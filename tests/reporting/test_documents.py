@@ -1,0 +1,296 @@
+"""Documents on fiches, notes and meetings: each accepted kind stored and given back as an
+attachment to those who may read the plan; bad files refused in French with nothing stored
+(no row, no file); adding and deleting for those who may write the fiche or the meeting."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import storages
+from django.urls import reverse
+from django.utils import timezone
+
+from axes.models import Role
+from reporting.models import Document
+from tests import documents_files as files
+from tests.factories import (
+    ActionFactory,
+    MeetingFactory,
+    NoteFactory,
+    OrganisationFactory,
+    PartnerFactory,
+    PlanFactory,
+    UserFactory,
+    grant,
+)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    return settings.MEDIA_ROOT
+
+
+def stored_files(media: Path) -> list[Path]:
+    return [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
+
+
+@pytest.fixture
+def action(db):
+    return ActionFactory(title="Accueil du jeune enfant")
+
+
+@pytest.fixture
+def plan(action):
+    return action.plan
+
+
+@pytest.fixture
+def coordinator(plan):
+    return grant(UserFactory(first_name="Claire", last_name="Dupont"), plan, Role.COORDINATOR)
+
+
+@pytest.fixture
+def reader(plan):
+    return grant(UserFactory(), plan, Role.READER)
+
+
+def add_url(action):
+    return reverse("fiche_document_add", args=[action.plan.slug, action.number])
+
+
+def upload(client, url, name, data, **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(url, {"file": SimpleUploadedFile(name, data), **extra})
+
+
+def read(response) -> bytes:
+    """The downloaded bytes (reading them to the end closes the file)."""
+    return b"".join(response.streaming_content)
+
+
+def download_url(document):
+    return reverse("document_download", args=[document.plan.slug, document.pk])
+
+
+@pytest.mark.parametrize("name", list(files.ALLOWED))
+def test_each_accepted_kind_is_stored_and_given_back_as_an_attachment(
+    client, action, coordinator, reader, media, name
+):
+    data = files.content(name)
+    client.force_login(coordinator)
+    response = upload(client, add_url(action), name, data)
+    assert response.status_code == 302 and response.url.endswith("#documents")
+    document = Document.objects.get()
+    assert (document.name, document.action, document.note, document.size) == (name, action, None, len(data))
+    assert document.uploaded_by_name == "Claire Dupont"
+    assert [p.read_bytes() for p in stored_files(media)] == [data]
+    assert name not in document.file.name  # stored under a random key, never the sender's name
+
+    client.force_login(reader)
+    response = client.get(download_url(document))
+    assert response.status_code == 200
+    assert read(response) == data
+    assert response["Content-Type"] == files.ALLOWED[name][0]
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+REFUSALS = [
+    ("vide.pdf", b"", "Le fichier est vide."),
+    ("programme.exe", b"MZ\x90\x00" + b"\x00" * 100, "Ce type de fichier (« .exe ») n'est pas accepté."),
+    ("sans-extension", files.PDF, "Ce type de fichier (sans extension) n'est pas accepté."),
+    ("facture.pdf", b"MZ\x90\x00" + b"\x00" * 100, "ne correspond pas à son extension .pdf"),
+    ("photo.png", files.PDF, "ne correspond pas à son extension .png"),
+    ("photo.jpg", files.PNG, "ne correspond pas à son extension .jpg"),
+    ("photo.webp", b"RIFF\x00\x00\x00\x00WAVEfmt ", "ne correspond pas à son extension .webp"),
+    ("note.docx", files.xlsx(), "ne correspond pas à son extension .docx"),
+    ("note.docx", files.PDF, "ne correspond pas à son extension .docx"),
+    ("texte.odt", files.odf("spreadsheet"), "ne correspond pas à son extension .odt"),
+    ("ancien.xls", files.ole("WordDocument"), "ne correspond pas à son extension .xls"),
+    ("ancien.doc", files.docx(), "ne correspond pas à son extension .doc"),
+    ("budget.xlsx", b"PK\x03\x04 truncated", "ne correspond pas à son extension .xlsx"),
+    ("avec-macros.docx", files.docx(macros=True), "Les documents contenant des macros ne sont pas acceptés."),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"), REFUSALS, ids=[r[0] + str(i) for i, r in enumerate(REFUSALS)]
+)
+def test_bad_files_are_refused_in_french_and_nothing_is_stored(
+    client, action, coordinator, media, name, data, message
+):
+    client.force_login(coordinator)
+    response = upload(client, add_url(action), name, data)
+    assert response.status_code == 422
+    assert message.replace("'", "&#x27;") in response.text
+    assert 'aria-describedby="id_file_helptext id_file_error"' in response.text
+    assert not Document.objects.exists() and stored_files(media) == []
+
+
+def test_a_file_over_the_size_limit_is_refused(client, action, coordinator, media, settings):
+    settings.DOCUMENT_MAX_SIZE_MB = 1
+    client.force_login(coordinator)
+    response = upload(client, add_url(action), "scan.pdf", files.PDF + b"0" * (1024 * 1024))
+    assert response.status_code == 422
+    assert "Le fichier dépasse la taille maximale de 1 Mo (il fait 1,0 Mo)." in response.text
+    assert not Document.objects.exists() and stored_files(media) == []
+    assert "1 Mo au plus" in client.get(add_url(action)).text  # the hint says the limit
+
+
+def test_the_name_is_cleaned_accents_kept(client, action, coordinator, reader):
+    client.force_login(coordinator)
+    upload(client, add_url(action), "../../etc/Compte\x07 rendu   été\u202e.pdf", files.PDF)
+    document = Document.objects.get()
+    assert document.name == "Compte rendu été.pdf"
+    client.force_login(reader)
+    response = client.get(download_url(document))
+    assert (
+        response["Content-Disposition"] == "attachment; filename*=utf-8''Compte%20rendu%20%C3%A9t%C3%A9.pdf"
+    )
+    read(response)
+    long = "x" * 400 + ".pdf"
+    client.force_login(coordinator)
+    upload(client, add_url(action), long, files.PDF)
+    assert Document.objects.filter(name="x" * 146 + ".pdf").exists()
+
+
+def test_download_only_by_those_who_may_read_the_plan(client, action, coordinator, reader):
+    client.force_login(coordinator)
+    upload(client, add_url(action), "preuve.pdf", files.PDF)
+    document = Document.objects.get()
+    client.force_login(reader)
+    response = client.get(download_url(document))
+    assert response.status_code == 200
+    read(response)
+    other_plan = PlanFactory()
+    for outsider in [UserFactory(), grant(UserFactory(), other_plan, Role.COORDINATOR)]:
+        client.force_login(outsider)
+        assert client.get(download_url(document)).status_code == 404
+        # Nor through another plan's address.
+        assert (
+            client.get(reverse("document_download", args=[other_plan.slug, document.pk])).status_code == 404
+        )
+    client.logout()
+    assert client.get(download_url(document)).status_code == 302  # to the sign-in page
+
+
+def test_adding_is_for_those_who_may_write(client, action, plan, reader, media):
+    client.force_login(reader)
+    assert client.get(add_url(action)).status_code == 403
+    assert upload(client, add_url(action), "preuve.pdf", files.PDF).status_code == 403
+    client.force_login(UserFactory())
+    assert upload(client, add_url(action), "preuve.pdf", files.PDF).status_code == 404
+    assert not Document.objects.exists() and stored_files(media) == []
+
+
+def test_a_partner_attaches_to_their_own_note_only(client, action, plan, media):
+    partner = OrganisationFactory()
+    PartnerFactory(action=action, organisation=partner)
+    contributor = grant(UserFactory(), plan, Role.CONTRIBUTOR, partner)
+    own = NoteFactory(action=action, author=contributor)
+    other = NoteFactory(action=action, author=UserFactory())
+    client.force_login(contributor)
+    page = client.get(add_url(action)).text
+    assert f'value="{own.pk}"' in page and f'value="{other.pk}"' not in page
+    assert upload(client, add_url(action), "a.pdf", files.PDF).status_code == 422  # the fiche itself: no
+    assert upload(client, add_url(action), "a.pdf", files.PDF, note=other.pk).status_code == 422
+    response = upload(client, add_url(action), "photo.png", files.PNG, note=own.pk)
+    assert response.status_code == 302 and response.url.endswith(f"#note-{own.pk}")
+    document = Document.objects.get()
+    assert (document.note, document.action) == (own, action)
+    fiche = client.get(action.get_absolute_url()).text
+    note_html = fiche.split(f'id="note-{own.pk}"')[1].split("</li>\n")[0]
+    assert "photo.png" in note_html and "Supprimer" in note_html
+
+
+def test_a_closed_plan_is_read_only(client, action, plan, coordinator, reader):
+    client.force_login(coordinator)
+    upload(client, add_url(action), "preuve.pdf", files.PDF)
+    document = Document.objects.get()
+    plan.closed_at = timezone.now()
+    plan.save(update_fields=["closed_at"])
+    assert upload(client, add_url(action), "autre.pdf", files.PDF).status_code == 403
+    delete = reverse("document_delete", args=[plan.slug, document.pk])
+    assert client.post(delete).status_code == 403
+    assert "Joindre un document" not in client.get(action.get_absolute_url()).text
+    response = client.get(download_url(document))
+    assert response.status_code == 200  # still readable
+    read(response)
+    assert Document.objects.count() == 1
+
+
+def test_listed_on_the_fiche_page_within_its_query_bound(
+    client, action, coordinator, reader, django_assert_max_num_queries
+):
+    note = NoteFactory(action=action, author=coordinator, text="Visite du site")
+    client.force_login(coordinator)
+    upload(client, add_url(action), "convention signée.pdf", files.PDF)
+    upload(client, add_url(action), "photo.png", files.PNG, note=note.pk)
+    client.force_login(reader)
+    with django_assert_max_num_queries(12):
+        html = client.get(action.get_absolute_url()).text
+    documents = html.split('id="documents"')[1].split("</section>")[0]
+    today = timezone.localdate().strftime("%d/%m/%Y")
+    assert "convention signée.pdf" in documents and "ajouté le <time datetime=" in documents
+    assert f">{today}</time> par Claire Dupont" in documents and "photo.png" not in documents
+    assert "Supprimer" not in documents and "Joindre un document" not in documents
+    assert "photo.png" in html.split(f'id="note-{note.pk}"')[1].split("</li>")[0]
+
+
+def test_a_meeting_s_minutes(client, plan, coordinator, reader, media):
+    meeting = MeetingFactory(plan=plan, date=datetime.date(2026, 6, 16))
+    url = reverse("meeting_document_add", args=[plan.slug, meeting.pk])
+    client.force_login(reader)
+    assert upload(client, url, "cr.pdf", files.PDF).status_code == 403
+    client.force_login(coordinator)
+    response = upload(client, url, "Compte rendu COPIL.pdf", files.PDF)
+    assert response.status_code == 302
+    document = Document.objects.get()
+    assert (document.meeting, document.action) == (meeting, None)
+    client.force_login(reader)
+    page = client.get(reverse("meeting_detail", args=[plan.slug, meeting.pk])).text
+    assert "Compte rendu COPIL.pdf" in page.split('id="documents"')[1]
+    assert read(client.get(download_url(document))) == files.PDF
+    # Deleting the meeting deletes its documents and their files.
+    client.force_login(coordinator)
+    confirm = client.get(reverse("meeting_delete", args=[plan.slug, meeting.pk])).text
+    assert "1 document(s) seront supprimés aussi" in confirm
+    assert client.post(reverse("meeting_delete", args=[plan.slug, meeting.pk])).status_code == 302
+    assert not Document.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_asks_first_then_removes_row_and_file(client, media):
+    action = ActionFactory()
+    plan = action.plan
+    coordinator = grant(UserFactory(), plan, Role.COORDINATOR)
+    reader = grant(UserFactory(), plan, Role.READER)
+    client.force_login(coordinator)
+    upload(client, add_url(action), "preuve.pdf", files.PDF)
+    document = Document.objects.get()
+    delete = reverse("document_delete", args=[plan.slug, document.pk])
+    client.force_login(reader)
+    assert client.get(delete).status_code == 403 and client.post(delete).status_code == 403
+    client.force_login(UserFactory())
+    assert client.post(delete).status_code == 404
+    client.force_login(coordinator)
+    page = client.get(delete)
+    assert page.status_code == 200 and "Supprimer le document « preuve.pdf » ?" in page.text
+    assert Document.objects.exists() and len(stored_files(media)) == 1
+    response = client.post(delete)
+    assert response.status_code == 302 and response.url == f"{action.get_absolute_url()}#documents"
+    assert not Document.objects.exists() and stored_files(media) == []
+    assert Document.history.filter(history_type="-").count() == 1  # journaled
+    # A meeting's deletion takes its files along.
+    meeting = MeetingFactory(plan=plan)
+    upload(client, reverse("meeting_document_add", args=[plan.slug, meeting.pk]), "cr.pdf", files.PDF)
+    assert len(stored_files(media)) == 1
+    client.post(reverse("meeting_delete", args=[plan.slug, meeting.pk]))
+    assert not Document.objects.exists() and stored_files(media) == []
+    assert storages["default"].location == str(media)
