@@ -6,9 +6,11 @@ class ReportingConfig(AppConfig):
     verbose_name = "Pilotage et rapports"
 
     def ready(self):
-        # The plan's meetings and decisions travel in the open format, which the actions app
+        # The plan's meetings, decisions and documents travel in the open format, which the actions app
         # owns and cannot import us to write: we hand it our part.
         from actions.plan_io import open_format
-        from reporting.plan_meetings import EXTENSION
+        from reporting import plan_documents, plan_meetings
 
-        open_format.register(EXTENSION)
+        open_format.register(plan_meetings.EXTENSION)
+        # After the meetings: a document joined to a meeting is restored once its meeting is.
+        open_format.register(plan_documents.EXTENSION)

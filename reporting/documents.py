@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse
+from django.utils import timezone
 
 from actions.models import Action, Note
 from axes.models import Plan
@@ -170,13 +171,13 @@ def _check_ole(upload, ext: str) -> None:
         _refuse("Les documents contenant des macros ne sont pas acceptés. Rien n'a été enregistré.")
 
 
-def check(upload) -> tuple[str, Kind]:
+def check(upload, *, limit: bool = True) -> tuple[str, Kind]:
     """The cleaned name and kind of an uploaded file, or a ValidationError in French."""
     name = clean_name(upload.name or "")
     ext = extension(name)
     if upload.size == 0:
         _refuse("Le fichier est vide. Rien n'a été enregistré.")
-    if upload.size > max_size():
+    if limit and upload.size > max_size():
         _refuse(
             f"Le fichier dépasse la taille maximale de {size_limit_label()} "
             f"(il fait {human_size(upload.size)}). Rien n'a été enregistré."
@@ -217,26 +218,42 @@ def _digest(upload) -> str:
     return sha.hexdigest()
 
 
-def store(upload, *, plan: Plan, by, action=None, note=None, meeting=None, name: str = "") -> Document:
+def store(
+    upload,
+    *,
+    plan: Plan,
+    by,
+    action=None,
+    note=None,
+    meeting=None,
+    limit: bool = True,
+    uploaded_at=None,
+    uploaded_by_name: str | None = None,
+) -> Document:
     """Check then store a file and its row. Refused (ValidationError): nothing written. The
-    file is written before the row; if the row cannot be, the file goes too."""
-    checked, kind = check(upload)
+    file is written before the row; if the row cannot be, the file goes too. A restore gives
+    the date and signature the backup kept."""
+    checked, kind = check(upload, limit=limit)
+    signed = getattr(by, "pk", None) is not None
+    if uploaded_by_name is None:
+        uploaded_by_name = (by.get_full_name() or by.get_username()) if signed else ""
     document = Document(
         plan=plan,
         action=note.action if note is not None else action,
         note=note,
         meeting=meeting,
-        name=name or checked,
+        name=checked,
         content_type=kind.content_type,
         size=upload.size,
         sha256=_digest(upload),
-        uploaded_by=by if getattr(by, "pk", None) else None,
-        uploaded_by_name=(by.get_full_name() or by.get_username()) if getattr(by, "pk", None) else "",
+        uploaded_at=uploaded_at or timezone.now(),
+        uploaded_by=by if signed else None,
+        uploaded_by_name=uploaded_by_name,
     )
     document.file.save(document.name, upload, save=False)
     try:
         with transaction.atomic():
-            document._history_user = by if getattr(by, "pk", None) else None
+            document._history_user = by if signed else None
             document.save()
     except Exception:
         document.file.storage.delete(document.file.name)

@@ -179,7 +179,7 @@ def changes(plan: Plan | None, items) -> list[str]:
     return _describe(_work(plan, items))
 
 
-def apply(plan: Plan, items, *, by, reason: str) -> list[str]:
+def apply(plan: Plan, items, *, by, reason: str, folder=None) -> list[str]:
     counts = _work(plan, items)
     actions = {a.number: a for a in Action.all_objects.filter(plan=plan)}
 

@@ -192,10 +192,21 @@ class Extension:
     export: Callable[[Plan], Any]  # the plan's part; empty (falsy) when it has none: left out
     errors: Callable[[dict[str, Any]], list[str]]  # what the schema cannot say, in French
     changes: Callable[[Plan | None, Any], list[str]]  # what importing it would do ([]: nothing)
-    apply: Callable[..., list[str]]  # apply(plan, value, *, by, reason) -> what it did
+    apply: Callable[..., list[str]]  # apply(plan, value, *, by, reason, folder) -> what it did
+    # Bytes that travel beside the JSON in a backup (documents): write_files(plan, folder) writes
+    # them under `folder` and says how many; `apply` reads them back from the `folder` it is given
+    # (the backup's folder beside the JSON file, None for a file alone).
+    write_files: Callable[[Plan, Path], int] | None = None
 
 
 EXTENSIONS: dict[str, Extension] = {}
+
+
+def write_files(plan: Plan, folder: Path) -> int:
+    """The bytes the extensions keep beside a plan's JSON in a backup (folder: DIR/<slug>)."""
+    return sum(
+        extension.write_files(plan, folder) for extension in EXTENSIONS.values() if extension.write_files
+    )
 
 
 def register(extension: Extension) -> None:
@@ -1151,7 +1162,9 @@ def signatories_refusal(plan: Plan | None, spec: dict[str, Any], user) -> str | 
 
 
 @transaction.atomic
-def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -> ImportReport:
+def import_plan(
+    data: dict[str, Any], *, by=None, filename: str | None = None, folder: Path | None = None
+) -> ImportReport:
     """Create or update the plan a validated document describes (matched by slug).
 
     Axes and fiches are matched by number and updated in place; inside a fiche, steps,
@@ -1271,6 +1284,6 @@ def import_plan(data: dict[str, Any], *, by=None, filename: str | None = None) -
     ).delete()
     for key, extension in EXTENSIONS.items():
         if key in data:
-            report.extra += extension.apply(plan, data[key], by=by, reason=writer.reason)
+            report.extra += extension.apply(plan, data[key], by=by, reason=writer.reason, folder=folder)
     report.axes, report.actions = len(kept_axes), len(kept_actions)
     return report

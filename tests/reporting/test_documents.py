@@ -294,3 +294,71 @@ def test_deleting_asks_first_then_removes_row_and_file(client, media):
     client.post(reverse("meeting_delete", args=[plan.slug, meeting.pk]))
     assert not Document.objects.exists() and stored_files(media) == []
     assert storages["default"].location == str(media)
+
+
+def test_backup_empty_database_restore_then_download_the_same_bytes(db, client, media, tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    from actions.models import Action
+    from axes.models import Plan
+    from partners.models import Organisation
+
+    action = ActionFactory(number=3)
+    plan = action.plan
+    coordinator = grant(UserFactory(first_name="Claire", last_name="Dupont"), plan, Role.COORDINATOR)
+    note = NoteFactory(action=action, author=coordinator, text="Visite de la crèche")
+    meeting = MeetingFactory(plan=plan, date=datetime.date(2026, 6, 16))
+    client.force_login(coordinator)
+    upload(client, add_url(action), "convention signée.pdf", files.PDF)
+    upload(client, add_url(action), "photo.jpg", files.jpeg(), note=note.pk)
+    upload(client, reverse("meeting_document_add", args=[plan.slug, meeting.pk]), "cr.docx", files.docx())
+    before = {
+        d.name: (d.sha256, d.uploaded_at.replace(microsecond=0), d.uploaded_by_name)
+        for d in Document.objects.all()
+    }
+
+    call_command("backup", output=str(tmp_path / "sauvegarde"))
+    data = json.loads((tmp_path / "sauvegarde" / f"{plan.slug}.json").read_text(encoding="utf-8"))
+    assert [d["name"] for d in data["documents"]] == ["convention signée.pdf", "photo.jpg", "cr.docx"]
+    assert data["documents"][1]["note"]["text"] == "Visite de la crèche"
+    assert data["documents"][2]["meeting"] == {"instance": "copil", "date": "2026-06-16"}
+    assert len(list((tmp_path / "sauvegarde" / plan.slug / "documents").iterdir())) == 3
+
+    # An empty installation: no plan, no document, no file.
+    Plan.objects.all().delete()
+    Organisation.objects.all().delete()
+    for path in stored_files(media):
+        path.unlink()
+    assert not Document.objects.exists()
+
+    call_command("import_plan", str(tmp_path / "sauvegarde" / f"{plan.slug}.json"))
+    restored = Plan.objects.get(slug=plan.slug)
+    assert {
+        d.name: (d.sha256, d.uploaded_at.replace(microsecond=0), d.uploaded_by_name)
+        for d in Document.objects.all()
+    } == before
+    photo = Document.objects.get(name="photo.jpg")
+    assert photo.note.text == "Visite de la crèche" and photo.action.number == 3
+    assert Document.objects.get(name="cr.docx").meeting.date == datetime.date(2026, 6, 16)
+    reader = grant(UserFactory(), restored, Role.READER)
+    client.force_login(reader)
+    pdf = Document.objects.get(name="convention signée.pdf")
+    assert read(client.get(download_url(pdf))) == files.PDF
+    assert "convention signée.pdf" in client.get(Action.objects.get(plan=restored).get_absolute_url()).text
+
+    # Importing the backup again adds nothing; the JSON alone (no folder beside it) says what it lacks.
+    call_command("import_plan", str(tmp_path / "sauvegarde" / f"{plan.slug}.json"))
+    assert Document.objects.count() == 3
+    alone = tmp_path / "seul"
+    alone.mkdir()
+    (alone / "plan.json").write_text(
+        json.dumps({**data, "plan": {**data["plan"], "slug": "autre"}}), encoding="utf-8"
+    )
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import_plan", str(alone / "plan.json"), stdout=out)
+    assert "3 document(s) non restauré(s)" in out.getvalue()
+    assert Document.objects.count() == 3

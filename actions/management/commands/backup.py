@@ -11,7 +11,8 @@ from axes.models import Plan
 class Command(BaseCommand):
     help = (
         "Sauvegarde chaque plan au format ouvert ctg-plan/1 (un fichier JSON par plan), avec ses "
-        "réunions, décisions, fiches archivées et notes signées. "
+        "réunions, décisions, fiches archivées, notes signées et documents "
+        "(leurs fichiers dans <dossier>/<plan>/documents/). "
         "Restauration : import_plan sur chaque fichier."
     )
 
@@ -25,7 +26,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Impossible de créer le dossier « {folder} » : {exc.strerror}.") from exc
         plans = list(Plan.objects.order_by("slug"))
+        files = 0
         for plan in plans:
             data = open_format.export_plan(plan, archived=True)
             (folder / f"{plan.slug}.json").write_text(open_format.dumps(data), encoding="utf-8")
-        self.stdout.write(f"{len(plans)} plan(s) sauvegardé(s) dans {folder}.")
+            # Documents' bytes beside the JSON, in DIR/<slug>/documents/ (the JSON lists them).
+            files += open_format.write_files(plan, folder / plan.slug)
+        self.stdout.write(f"{len(plans)} plan(s) et {files} document(s) sauvegardé(s) dans {folder}.")

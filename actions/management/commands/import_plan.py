@@ -43,7 +43,8 @@ class Command(BaseCommand):
                 self.stdout.write("Aperçu seulement (--dry-run) : rien n'a été écrit.")
                 return
             # No user: the journal shows the change as "import du <date> de <file>".
-            report = open_format.import_plan(data, filename=path.name)
+            # A backup keeps its documents beside the JSON (<folder>/<slug>/documents/).
+            report = open_format.import_plan(data, filename=path.name, folder=path.parent)
         except open_format.PlanFormatError as exc:
             shown = exc.errors[:MAX_ERRORS_SHOWN]
             more = len(exc.errors) - len(shown)
