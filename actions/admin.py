@@ -68,7 +68,7 @@ class ActionAdmin(admin.ModelAdmin):
     list_filter = ["plan", "status", "archived_at"]
     search_fields = ["title", "fiche_title", "pilotage"]
     list_select_related = ["plan", "axis__plan"]
-    raw_id_fields = ["pilots"]
+    raw_id_fields = ["pilots", "objective"]
     inlines = [StepInline, PartnerInline, ConditionInline, CalendarInline, IndicatorInline, NoteInline]
 
     def get_queryset(self, request):

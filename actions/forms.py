@@ -59,8 +59,9 @@ class ActionFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.plan = plan
         self.fields["axis"].choices = [("", "Tous")] + [
-            (axis.number, f"{plan.level_label} {axis.number}") for axis in axes
+            (axis.number, plan.level.number(axis.number)) for axis in axes
         ]
+        self.fields["axis"].label = plan.level.singular
         self.fields["pilot"] = OrganisationField(label="Pilote", required=False, organisations=organisations)
         self.fields["partner"] = OrganisationField(
             label="Partenaire", required=False, organisations=organisations

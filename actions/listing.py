@@ -49,8 +49,11 @@ def plan_page(plan: Plan, page_number) -> dict:
     """The plan page's axes (with their diagnostic), each with `listed_actions`, its fiches on
     one page of the plan's fiches taken in axis then number order. An axis shows where its
     fiches are; an axis without fiches on the first page. Five queries."""
-    fiches = Action.objects.filter(plan=plan).with_deadline().select_related("axis", "plan")
-    page = _page(fiches.order_by("axis__number", "number"), page_number)
+    fiches = Action.objects.filter(plan=plan).with_deadline().select_related("axis", "plan", "objective")
+    # Under their objective where the plan has that level (no objective: number order, as ever).
+    page = _page(
+        fiches.order_by("axis__number", "objective__position", "objective__pk", "number"), page_number
+    )
     on_page: dict[int, list] = {}
     for action in page.object_list:
         on_page.setdefault(action.axis_id, []).append(action)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from actions.periods import MAX_YEAR, MIN_YEAR
-from axes.models import Axis, Plan, PlanRole, Role
+from axes.models import Axis, Objective, Plan, PlanRole, Role
 from partners.models import Organisation
 
 
@@ -208,6 +208,15 @@ class Action(Versioned):
 
     plan = models.ForeignKey(Plan, verbose_name="plan", on_delete=models.CASCADE, related_name="actions")
     axis = models.ForeignKey(Axis, verbose_name="axe", on_delete=models.CASCADE, related_name="actions")
+    # Only in plans that have a level between axis and fiche; of the fiche's own axis (clean()).
+    objective = models.ForeignKey(
+        Objective,
+        verbose_name="objectif",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="actions",
+    )
     number = models.PositiveSmallIntegerField(
         "numéro", help_text="Numéro de la fiche dans l'ensemble du plan (Action 1 … Action 20)."
     )
@@ -295,6 +304,14 @@ class Action(Versioned):
     def clean(self) -> None:
         if self.axis_id and self.plan_id and self.axis.plan_id != self.plan_id:
             raise ValidationError({"axis": "Cet axe appartient à un autre plan."})
+        if self.objective_id and self.axis_id and self.objective.axis_id != self.axis_id:
+            level = self.axis.plan.level
+            raise ValidationError(
+                {
+                    "objective": f"Cet objectif relève {level.agree('d’un autre', 'd’une autre')} "
+                    f"{level.lower} que {level.agree('celui', 'celle')} de la fiche."
+                }
+            )
 
     @property
     def is_archived(self) -> bool:

@@ -70,7 +70,7 @@ def action_list(request: HttpRequest, slug: str) -> HttpResponse:
 # few rows (`_load`), so a write answers with the fragments it changed, built from what
 # those fragments show, not from the whole page.
 
-PAGE_FIELDS = ("plan", "axis")
+PAGE_FIELDS = ("plan", "axis", "objective")
 JOURNAL_LIMIT = 50
 NEXT_STEPS = 3
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from axes.models import Axis, Finding, Plan, PlanRole
+from axes.models import Axis, Finding, Objective, Plan, PlanRole
 
 
 class AxisInline(admin.StackedInline):
@@ -38,12 +38,18 @@ class FindingInline(admin.StackedInline):
     extra = 0
 
 
+class ObjectiveInline(admin.TabularInline):
+    model = Objective
+    extra = 0
+    fields = ["position", "code", "title"]
+
+
 @admin.register(Axis)
 class AxisAdmin(admin.ModelAdmin):
     list_display = ["__str__", "plan", "theme"]
     list_filter = ["plan"]
     search_fields = ["title", "theme"]
-    inlines = [FindingInline]
+    inlines = [ObjectiveInline, FindingInline]
     list_select_related = ["plan"]
 
 
@@ -52,4 +58,12 @@ class FindingAdmin(admin.ModelAdmin):
     list_display = ["text", "kind", "axis"]
     list_filter = ["kind", "axis__plan"]
     search_fields = ["text"]
+    list_select_related = ["axis__plan"]
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "axis"]
+    list_filter = ["axis__plan"]
+    search_fields = ["code", "title", "axis__title"]
     list_select_related = ["axis__plan"]

@@ -2,7 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils.functional import cached_property
 
+from axes.levels import LevelWords
 from partners.models import Membership, Organisation, OrganisationKind
 
 
@@ -16,6 +18,11 @@ class Role(models.TextChoices):
 
 # Who may edit every fiche of a plan and manage its members.
 MANAGER_ROLES = [Role.ADMIN, Role.COORDINATOR]
+
+
+class LevelGender(models.TextChoices):
+    MASCULINE = "m", "Masculin"
+    FEMININE = "f", "Féminin"
 
 
 class PlanQuerySet(models.QuerySet):
@@ -73,6 +80,20 @@ class Plan(models.Model):
         default="Axe",
         help_text="Ce que le plan appelle ses grandes orientations : « Axe », « Enjeu », « Orientation »…",
     )
+    level_plural = models.CharField(
+        "pluriel du premier niveau",
+        max_length=40,
+        blank=True,
+        help_text="Vide : déduit du nom (« Enjeu » → « Enjeux »).",
+    )
+    level_gender = models.CharField(
+        "genre du premier niveau",
+        max_length=1,
+        blank=True,
+        choices=LevelGender.choices,
+        help_text="Vide : déduit du nom (« Orientation » est féminin). "
+        "Donne « cet enjeu », « cette orientation ».",
+    )
     signatories = models.ManyToManyField(
         Organisation, verbose_name="signataires", related_name="signed_plans", blank=True
     )
@@ -108,6 +129,26 @@ class Plan(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("plan_detail", kwargs={"slug": self.slug})
 
+    @cached_property
+    def level(self) -> LevelWords:
+        """The plan's own words for its first level: {{ plan.level.per }} -> "par enjeu"."""
+        return LevelWords.of(self.level_label, self.level_plural, self.level_gender)
+
+    @property
+    def period(self) -> str:
+        """ "2023-2027"."""
+        return f"{self.start_year}-{self.end_year}"
+
+    @property
+    def title_has_period(self) -> bool:
+        """ "Convention territoriale globale 2023-2027" says its years: never repeat them."""
+        return str(self.start_year) in self.title and str(self.end_year) in self.title
+
+    @property
+    def title_with_period(self) -> str:
+        """The title, followed by the period unless the title already says it."""
+        return self.title if self.title_has_period else f"{self.title}, {self.period}"
+
 
 class Axis(models.Model):
     """A strategic axis (or "enjeu", "orientation") and the diagnosis behind it."""
@@ -140,7 +181,39 @@ class Axis(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.plan.level_label} {self.number} : {self.title}"
+        return f"{self.plan.level.singular} {self.number} : {self.title}"
+
+
+class Objective(models.Model):
+    """An objective between an axis and its fiches, for the plans that have this level
+    ("Objectif 1.2 : Développer l'accueil du mercredi"). A plan without objectives has none."""
+
+    axis = models.ForeignKey(Axis, verbose_name="axe", on_delete=models.CASCADE, related_name="objectives")
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    code = models.CharField(
+        "numéro", max_length=20, blank=True, help_text="Tel que le plan l'écrit, ex. « 1.2 » ou « OS 3 »."
+    )
+    title = models.CharField("intitulé", max_length=500)
+
+    class Meta:
+        verbose_name = "objectif"
+        verbose_name_plural = "objectifs"
+        ordering = ["axis", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["axis", "title"],
+                name="objective_unique_title_per_axis",
+                violation_error_message="Cet axe a déjà un objectif portant cet intitulé.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} : {self.title}"
+
+    @property
+    def label(self) -> str:
+        """ "Objectif 1.2", or "Objectif" when the plan does not number them."""
+        return f"Objectif {self.code}" if self.code else "Objectif"
 
 
 class FindingKind(models.TextChoices):

@@ -25,6 +25,7 @@ from import_export.formats import base_formats
 from actions.forms import ActionFilterForm
 from actions.models import Action, ActionPartner, CalendarEntry, Indicator, IndicatorValue, Note, Step
 from actions.plan_io.spreadsheet import cell_safe
+from axes.levels import LevelWords
 from axes.models import Plan
 
 # One rule for every spreadsheet the app writes (exports and the plan template).
@@ -86,12 +87,13 @@ class ActionResource(SafeExport, resources.ModelResource):
             "deadline",
         ]
 
-    def __init__(self, *, level_label: str = "Axe", **kwargs):
+    def __init__(self, *, level: LevelWords | None = None, **kwargs):
         super().__init__(**kwargs)
         # The plan's own word for its first level: "Axe", "Enjeu", "Orientation"…
         # The plan's own word for its top level is user text too: made safe like any cell.
-        self.fields["axis"].column_name = cell_safe(level_label)
-        self.fields["axis_title"].column_name = cell_safe(f"Intitulé ({level_label.lower()})")
+        level = level or LevelWords.of("Axe")
+        self.fields["axis"].column_name = cell_safe(level.singular)
+        self.fields["axis_title"].column_name = cell_safe(f"Intitulé ({level.lower})")
 
     def filter_export(self, queryset, **kwargs):
         # The admin hands a bare queryset: give it what the columns read, in a few queries.
@@ -372,7 +374,7 @@ def dataset(plan: Plan, what: str, data, today: datetime.date) -> tablib.Dataset
     """The export `what` of the fiches matching the query string `data`. A fixed number of queries."""
     export = EXPORTS[what]
     rows = export.rows(filtered_fiches(plan, data, today))
-    kwargs = {"level_label": plan.level_label} if export.resource is ActionResource else {}
+    kwargs = {"level": plan.level} if export.resource is ActionResource else {}
     # A list, not a queryset: import-export would page through a prefetching queryset, one
     # more round of queries per hundred rows.
     result = export.resource(**kwargs).export(queryset=rows)

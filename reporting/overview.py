@@ -168,12 +168,12 @@ def plan_overview(
     )
     overview.charts = {
         "status_by_axis": charts.stacked_bars(
-            [(f"{plan.level_label} {s.axis.number} : {s.axis.title}", s.statuses) for s in axes],
-            title="Statut des fiches par axe",
+            [(f"{plan.level.number(s.axis.number)} : {s.axis.title}", s.statuses) for s in axes],
+            title=f"Statut des fiches {plan.level.per}",
         ),
         "progress_by_axis": charts.progress_bars(
-            [(f"{plan.level_label} {s.axis.number} : {s.axis.title}", s.progress) for s in axes],
-            title="Avancement moyen par axe",
+            [(f"{plan.level.number(s.axis.number)} : {s.axis.title}", s.progress) for s in axes],
+            title=f"Avancement moyen {plan.level.per}",
         ),
         "timeline": charts.timeline(plan, fiches, today),
     }

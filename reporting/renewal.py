@@ -38,7 +38,7 @@ from actions.models import (
     Step,
 )
 from actions.periods import MAX_YEAR, MIN_YEAR
-from axes.models import Axis, Finding, Plan, PlanRole, Role
+from axes.models import Axis, Finding, Objective, Plan, PlanRole, Role
 
 RENEWAL_YEARS = 5  # a CTG runs 4-5 years: the next one is proposed for five
 
@@ -131,13 +131,20 @@ def renew_plan(plan: Plan, *, slug: str, title: str, start_year: int, end_year: 
         start_year=start_year,
         end_year=end_year,
         level_label=plan.level_label,
+        level_plural=plan.level_plural,
+        level_gender=plan.level_gender,
     )
     new.signatories.set(plan.signatories.all())
     new.communes.set(plan.communes.all())
 
     axes: dict[int, Axis] = {}
-    for axis in plan.axes.prefetch_related("findings").order_by("number"):
+    objectives: dict[int, Objective] = {}
+    for axis in plan.axes.prefetch_related("findings", "objectives").order_by("number"):
         axes[axis.pk] = Axis.objects.create(plan=new, number=axis.number, title=axis.title, theme=axis.theme)
+        for objective in axis.objectives.all():
+            objectives[objective.pk] = Objective.objects.create(
+                axis=axes[axis.pk], position=objective.position, code=objective.code, title=objective.title
+            )
         Finding.objects.bulk_create(
             Finding(axis=axes[axis.pk], kind=f.kind, position=f.position, text=f.text)
             for f in axis.findings.all()
@@ -161,6 +168,7 @@ def renew_plan(plan: Plan, *, slug: str, title: str, start_year: int, end_year: 
             by,
             plan=new,
             axis=axes[old.axis_id],
+            objective=objectives.get(old.objective_id),
             number=number,
             title=old.title,
             fiche_title=old.fiche_title,

@@ -276,8 +276,8 @@ def build_report(kind: str, plan: Plan, *, year: int | None = None, number: int 
 def fingerprint(plan: Plan) -> str:
     """Everything a report reads, in one short key: the plan's fiches and all they hold
     (actions.state.plan_state), its meetings and decisions and the fiches they name, the text of
-    the plan, its axes and diagnosis, and today's date (lateness and the edition date depend on
-    it). A generated report is reused only while this key is the same. Four queries."""
+    the plan, its axes, their objectives and diagnosis, and today's date (lateness and the
+    edition date depend on it). A generated report is reused only while this key is the same. Four queries."""
     decisions = Decision.history.filter(meeting_id__in=Meeting.history.filter(plan_id=plan.pk).values("id"))
     links = Decision.actions.through.objects.filter(decision__meeting__plan_id=plan.pk)
     marks = (
@@ -294,6 +294,8 @@ def fingerprint(plan: Plan) -> str:
             "start_year",
             "end_year",
             "level_label",
+            "level_plural",
+            "level_gender",
             "meetings_mark",
             "decisions_mark",
             "links_n",
@@ -301,7 +303,17 @@ def fingerprint(plan: Plan) -> str:
         )
         .get()
     )
-    text = list(plan.axes.values_list("number", "title", "theme"))
+    text = list(
+        plan.axes.values_list(
+            "number",
+            "title",
+            "theme",
+            "objectives__pk",
+            "objectives__position",
+            "objectives__code",
+            "objectives__title",
+        )
+    )
     text += list(Finding.objects.filter(axis__plan=plan).values_list("axis_id", "kind", "position", "text"))
     key = repr((timezone.localdate().isoformat(), plan_state(plan), marks, text))
     return hashlib.sha256(key.encode()).hexdigest()

@@ -78,6 +78,26 @@ class NoteLine:
 
 
 @dataclass(frozen=True)
+class ObjectiveLine:
+    """The objective a fiche comes under, in the plans that have this level (axes.Objective)."""
+
+    pk: int
+    position: int
+    code: str
+    title: str
+
+    @property
+    def label(self) -> str:
+        return f"Objectif {self.code}" if self.code else "Objectif"
+
+
+def _objective(objective) -> ObjectiveLine | None:
+    if objective is None:
+        return None
+    return ObjectiveLine(objective.pk, objective.position, objective.code, objective.title)
+
+
+@dataclass(frozen=True)
 class DecisionLine:
     text: str
     status: str
@@ -110,6 +130,7 @@ class Fiche:
     decisions: tuple[DecisionLine, ...] = ()
     deadline: datetime.date | None = None
     is_late: bool = False
+    objective: ObjectiveLine | None = None
 
     @property
     def label(self) -> str:
@@ -170,7 +191,7 @@ def fiches_now(
     today = today or timezone.localdate()
     queryset = (
         Action.objects.filter(plan=plan)
-        .select_related("plan", "axis")
+        .select_related("plan", "axis", "objective")
         .prefetch_related("pilots", "calendar_entries")
         .order_by("number")
     )
@@ -224,6 +245,7 @@ def fiches_now(
                 axis_id=action.axis_id,
                 axis_number=action.axis.number,
                 axis_title=action.axis.title,
+                objective=_objective(action.objective),
                 title=action.title,
                 fiche_title=action.fiche_title,
                 pilotage=action.pilotage,
@@ -301,7 +323,21 @@ def fiches_at(plan: Plan, moment: datetime.datetime) -> list[Fiche]:
     ):
         pilots.setdefault(action_id, []).append(short or name)
 
-    axes = {pk: (number, title) for pk, number, title in plan.axes.values_list("pk", "number", "title")}
+    # The axes and their objectives (today's: neither has a history), in one query.
+    axes: dict[int, tuple[int, str]] = {}
+    objectives: dict[int, ObjectiveLine] = {}
+    for pk, number, title, o_pk, o_position, o_code, o_title in plan.axes.values_list(
+        "pk",
+        "number",
+        "title",
+        "objectives__pk",
+        "objectives__position",
+        "objectives__code",
+        "objectives__title",
+    ):
+        axes[pk] = (number, title)
+        if o_pk is not None:
+            objectives[o_pk] = ObjectiveLine(o_pk, o_position, o_code, o_title)
     fiches = []
     for row in actions:
         own_steps = steps.get(row.id, [])
@@ -330,6 +366,7 @@ def fiches_at(plan: Plan, moment: datetime.datetime) -> list[Fiche]:
                 axis_id=row.axis_id,
                 axis_number=axes.get(row.axis_id, (0, ""))[0],
                 axis_title=axes.get(row.axis_id, (0, ""))[1],
+                objective=objectives.get(getattr(row, "objective_id", None)),
                 title=row.title,
                 fiche_title=row.fiche_title,
                 pilotage=row.pilotage,

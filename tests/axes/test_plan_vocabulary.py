@@ -1,0 +1,207 @@
+"""A plan's own words for its first level ("Axe", "Enjeu", "Orientation"…) and its optional
+objectives between axis and fiche, on every page, PDF and export that names them."""
+
+import io
+import re
+from html import unescape
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from pypdf import PdfReader
+
+from axes.levels import LevelWords
+from axes.models import Objective, Role
+from reporting.reports import build_report
+from tests.factories import ActionFactory, AxisFactory, PlanFactory, UserFactory, grant
+
+AXE = re.compile(r"\baxes?\b", re.IGNORECASE)
+
+
+def visible_text(html: str) -> str:
+    """What a person reads on the page: no tags, attributes, scripts or styles."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def pdf_text(content: bytes) -> str:
+    pages = PdfReader(io.BytesIO(content)).pages
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in pages)
+
+
+@pytest.mark.parametrize(
+    "label, plural, the, this, none",
+    [
+        ("Axe", "Axes", "l'axe", "cet axe", "Aucun axe"),
+        ("Enjeu", "Enjeux", "l'enjeu", "cet enjeu", "Aucun enjeu"),
+        ("Orientation", "Orientations", "l'orientation", "cette orientation", "Aucune orientation"),
+        ("Priorité", "Priorités", "la priorité", "cette priorité", "Aucune priorité"),
+        ("Volet", "Volets", "le volet", "ce volet", "Aucun volet"),
+        (
+            "Axe stratégique",
+            "Axes stratégiques",
+            "l'axe stratégique",
+            "cet axe stratégique",
+            "Aucun axe stratégique",
+        ),
+        (
+            "Axe de travail",
+            "Axes de travail",
+            "l'axe de travail",
+            "cet axe de travail",
+            "Aucun axe de travail",
+        ),
+    ],
+)
+def test_the_words_of_a_level(label, plural, the, this, none):
+    level = LevelWords.of(label)
+    assert (level.singular, level.plural, level.the, level.this, level.none) == (
+        label,
+        plural,
+        the,
+        this,
+        none,
+    )
+
+
+def test_a_plan_states_what_cannot_be_deduced():
+    level = LevelWords.of("Finalité", "Finalités", "m")
+    assert (
+        level.this == "ce finalité" and LevelWords.of("Champ", "Champs d'action").plural == "Champs d'action"
+    )
+    assert LevelWords.of("Enjeu").count(1) == "1 enjeu" and LevelWords.of("Enjeu").count(5) == "5 enjeux"
+    assert LevelWords.of("Enjeu").per == "par enjeu" and LevelWords.of("Priorité").of_the == "de la priorité"
+
+
+@pytest.fixture
+def enjeu_plan(db):
+    """A plan of two "enjeux", the second without fiches, the first with two fiches."""
+    plan = PlanFactory(slug="coteaux", title="Convention territoriale globale 2023-2027", level_label="Enjeu")
+    first = AxisFactory(plan=plan, number=1, title="Soutenir les familles")
+    AxisFactory(plan=plan, number=2, title="Animer la vie sociale")
+    ActionFactory(axis=first, number=1, title="Ouvrir un lieu d'accueil enfants-parents")
+    ActionFactory(axis=first, number=2, title="Créer un guide des familles")
+    return plan
+
+
+@pytest.fixture
+def enjeu_client(client, enjeu_plan):
+    client.force_login(grant(UserFactory(), enjeu_plan, Role.ADMIN))
+    return client
+
+
+def test_an_enjeu_plan_reads_enjeu_on_its_pages(enjeu_client, enjeu_plan):
+    pages = {
+        "plan": reverse("plan_detail", kwargs={"slug": "coteaux"}),
+        "tableau de bord": reverse("dashboard", kwargs={"slug": "coteaux"}),
+        "fiches": reverse("action_list", kwargs={"slug": "coteaux"}),
+        "fiche": reverse("action_detail", kwargs={"slug": "coteaux", "number": 1}),
+        "rapports": reverse("reports", kwargs={"slug": "coteaux"}),
+    }
+    texts = {}
+    for name, url in pages.items():
+        response = enjeu_client.get(url)
+        assert response.status_code == 200, name
+        texts[name] = visible_text(response.content.decode())
+        assert not AXE.search(texts[name]), (name, AXE.search(texts[name]))
+    assert "Enjeu 1 : Soutenir les familles" in texts["plan"]
+    assert "Aucune fiche-action pour cet enjeu." in texts["plan"]
+    # The title says its years: they are not repeated beside the territory.
+    assert f"globale 2023-2027 {enjeu_plan.territory} Tableau de bord" in texts["plan"]
+    assert "Avancement par enjeu" in texts["tableau de bord"]
+    assert "Avancement moyen par enjeu" in texts["tableau de bord"]
+    assert "Statut des fiches par enjeu" in texts["tableau de bord"]
+    assert "Enjeu 1 : Soutenir les familles" in texts["fiche"]
+    assert "Enjeu Pilotage" in texts["fiches"]  # the filter's label, then the table's column
+    assert "une synthèse par enjeu" in texts["rapports"]
+
+
+def test_an_enjeu_plan_reads_enjeu_on_paper(enjeu_plan):
+    for kind, options in [
+        ("copil", {}),
+        ("bilan", {"year": 2025}),
+        ("evaluation", {}),
+        ("fiche", {"number": 1}),
+    ]:
+        text = pdf_text(build_report(kind, enjeu_plan, **options).pdf)
+        assert not AXE.search(text), (kind, AXE.search(text))
+        assert "Enjeu 1" in text, kind
+    copil = pdf_text(build_report("copil", enjeu_plan).pdf)
+    assert "Avancement moyen par enjeu" in copil and "Statut des fiches par enjeu" in copil
+    # The cover: the title says its years, they are not repeated after it.
+    assert "Convention territoriale globale 2023-2027, 2023-2027" not in copil
+    assert "Convention territoriale globale 2023-2027" in copil
+
+
+def test_the_cover_adds_the_period_a_title_does_not_say(enjeu_plan):
+    enjeu_plan.title = "Plan d'action de la CTG"
+    enjeu_plan.save()
+    assert "Plan d'action de la CTG, 2023-2027" in pdf_text(build_report("copil", enjeu_plan).pdf)
+
+
+def test_an_enjeu_plan_exports_enjeu_headers(enjeu_client):
+    from openpyxl import load_workbook
+
+    response = enjeu_client.get(
+        reverse("export", kwargs={"slug": "coteaux", "what": "fiches", "fmt": "xlsx"})
+    )
+    header = [cell.value for cell in next(load_workbook(io.BytesIO(response.content)).active.iter_rows())]
+    assert header[1:3] == ["Enjeu", "Intitulé (enjeu)"]
+    assert not any(AXE.search(str(cell)) for cell in header)
+
+
+def test_a_feminine_level_agrees(enjeu_client, enjeu_plan):
+    enjeu_plan.level_label = "Orientation"
+    enjeu_plan.save()
+    text = visible_text(enjeu_client.get(reverse("plan_detail", kwargs={"slug": "coteaux"})).content.decode())
+    assert "Aucune fiche-action pour cette orientation." in text and "Orientation 2" in text
+
+
+# ---------------------------------------------------------------------------
+# Objectives
+
+
+@pytest.fixture
+def objectives_plan(enjeu_plan):
+    """The enjeu plan with two objectives under its first enjeu, fiche 2 under the first."""
+    axis = enjeu_plan.axes.get(number=1)
+    first = Objective.objects.create(axis=axis, position=1, code="1.1", title="Accompagner les parents")
+    Objective.objects.create(axis=axis, position=2, code="1.2", title="Informer les familles")
+    ActionFactory(axis=axis, number=3, title="Tenir des cafés des parents", objective=first)
+    enjeu_plan.actions.filter(number=2).update(objective=first)
+    return enjeu_plan
+
+
+def test_a_plan_with_objectives_shows_them(enjeu_client, objectives_plan):
+    text = visible_text(enjeu_client.get(reverse("plan_detail", kwargs={"slug": "coteaux"})).content.decode())
+    # Fiches under their objective, in the objectives' order; those without one after them.
+    assert text.index("Objectif 1.1 : Accompagner les parents") < text.index("Créer un guide des familles")
+    assert text.index("Tenir des cafés des parents") < text.index("Sans objectif")
+    assert text.index("Sans objectif") < text.index("Ouvrir un lieu d'accueil enfants-parents")
+    assert "Informer les familles" not in text  # an objective without fiches is not listed
+    fiche = visible_text(
+        enjeu_client.get(reverse("action_detail", kwargs={"slug": "coteaux", "number": 2})).content.decode()
+    )
+    assert "Enjeu 1 : Soutenir les familles Objectif 1.1 : Accompagner les parents" in fiche
+    copil = pdf_text(build_report("copil", objectives_plan).pdf)
+    assert "Objectif 1.1 : Accompagner les parents" in copil
+    sheet = pdf_text(build_report("fiche", objectives_plan, number=3).pdf)
+    assert "Objectif 1.1 : Accompagner les parents" in sheet
+
+
+def test_a_plan_without_objectives_reads_as_before(enjeu_client, enjeu_plan):
+    text = visible_text(enjeu_client.get(reverse("plan_detail", kwargs={"slug": "coteaux"})).content.decode())
+    assert "Objectif" not in text and "Sans objectif" not in text
+    assert "Objectif" not in pdf_text(build_report("copil", enjeu_plan).pdf)
+
+
+def test_an_objective_belongs_to_the_fiche_s_axis(objectives_plan):
+    other_axis = objectives_plan.axes.get(number=2)
+    elsewhere = Objective.objects.create(axis=other_axis, title="Ailleurs")
+    fiche = objectives_plan.actions.get(number=1)
+    fiche.objective = elsewhere
+    with pytest.raises(ValidationError) as refused:
+        fiche.full_clean()
+    assert refused.value.message_dict["objective"] == [
+        "Cet objectif relève d’un autre enjeu que celui de la fiche."
+    ]
