@@ -15,6 +15,7 @@ from actions.listing import plan_page
 from actions.models import Action, ActionPartner, Condition, Note, Step
 from actions.search import fold, matching
 from axes.models import Plan
+from axes.permissions import get_plan_for_user
 
 SEARCH_LIMIT = 50
 NEVER = datetime.date.max
@@ -22,8 +23,8 @@ NEVER = datetime.date.max
 
 @require_GET
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
-    can_manage = Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists()
+    plan, access = get_plan_for_user(request.user, slug)
+    can_manage = access.can_manage
     # Paged: a plan may hold a thousand fiches (issue 10).
     context = {"plan": plan, "can_manage": can_manage, **plan_page(plan, request.GET.get("page"))}
     return render(request, "axes/plan_detail.html", context)

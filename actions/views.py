@@ -41,6 +41,7 @@ from actions.permissions import FicheAccess, get_fiche_for_user, get_rw_fiche_fo
 from actions.plan_io import open_format, spreadsheet
 from actions.state import plan_state
 from axes.models import Plan
+from axes.permissions import get_plan_for_user
 
 TEMPLATE = "actions/action_detail.html"
 
@@ -1084,11 +1085,11 @@ def plan_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def _managed(request: HttpRequest, slug: str) -> Plan:
     """The plan, if the user administers or coordinates it: 404 if they may not read it, 403
     if they only read it."""
-    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
-    if not Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists():
-        raise PermissionDenied(
-            "Seuls les administrateurs et coordinateurs du plan voient ses fiches archivées."
-        )
+    plan, _ = get_plan_for_user(
+        request.user,
+        slug,
+        manage="Seuls les administrateurs et coordinateurs du plan voient ses fiches archivées.",
+    )
     return plan
 
 

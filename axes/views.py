@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from axes.forms import InviteForm, RoleForm
 from axes.models import Plan, PlanRole, Role
+from axes.permissions import PlanAccess, get_plan_for_user
 from axes.services import awaits_first_sign_in, invite, link_validity, send_invitation
 
 
@@ -35,22 +36,17 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "axes/home.html", {"plans": plans})
 
 
-def _managed_plan(request: HttpRequest, slug: str) -> Plan:
+def _managed_plan(request: HttpRequest, slug: str) -> tuple[Plan, PlanAccess]:
     """The plan, if the user manages its members: 404 if they may not read it, 403 if only read."""
-    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
-    if not Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists():
-        raise PermissionDenied("Seuls les administrateurs et coordinateurs du plan gèrent ses membres.")
-    return plan
-
-
-def _can_grant_admin(user, plan: Plan) -> bool:
-    return user.is_superuser or plan.roles.filter(user=user, role=Role.ADMIN).exists()
+    return get_plan_for_user(
+        request.user, slug, manage="Seuls les administrateurs et coordinateurs du plan gèrent ses membres."
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def plan_members(request: HttpRequest, slug: str) -> HttpResponse:
-    plan = _managed_plan(request, slug)
-    can_grant_admin = _can_grant_admin(request.user, plan)
+    plan, access = _managed_plan(request, slug)
+    can_grant_admin = access.can_administer
     form = InviteForm(
         request.POST or None,
         plan=plan,
@@ -99,9 +95,9 @@ def _refusal(user, role: PlanRole, can_grant_admin: bool) -> str | None:
 
 
 def _editable_role(request: HttpRequest, slug: str, pk: int) -> tuple[Plan, PlanRole, bool]:
-    plan = _managed_plan(request, slug)
+    plan, access = _managed_plan(request, slug)
     role = get_object_or_404(plan.roles.select_related("user"), pk=pk)
-    can_grant_admin = _can_grant_admin(request.user, plan)
+    can_grant_admin = access.can_administer
     refusal = _refusal(request.user, role, can_grant_admin)
     if refusal:
         raise PermissionDenied(refusal)
@@ -135,7 +131,7 @@ def plan_member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse
 @require_POST
 def plan_member_reinvite(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """A new invitation link for someone who has not signed in yet (theirs may have expired)."""
-    plan = _managed_plan(request, slug)
+    plan, _ = _managed_plan(request, slug)
     role = get_object_or_404(plan.roles.select_related("user", "plan"), pk=pk)
     if not awaits_first_sign_in(role.user):
         messages.error(request, f"{role.user} a déjà choisi son mot de passe : aucune invitation renvoyée.")

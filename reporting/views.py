@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from actions.models import Action
 from axes.models import Plan
+from axes.permissions import get_plan_for_user
 from ctg.middleware import repeatable
 from reporting import documents, exports, ics
 from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm, PlansFilterForm
@@ -169,8 +170,8 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 
 
 def _managed(request: HttpRequest, slug: str) -> tuple[Plan, bool]:
-    plan = _plan(request, slug)
-    return plan, Plan.objects.managed_by(request.user).filter(pk=plan.pk).exists()
+    plan, access = get_plan_for_user(request.user, slug)
+    return plan, access.can_manage
 
 
 MANAGERS_ONLY = (
