@@ -990,7 +990,7 @@ def plan_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("fichier")
         if upload is None:
-            errors = ["Choisissez un fichier : le modèle Excel (.xlsx) rempli, ou un fichier JSON."]
+            errors = ["Choisissez un fichier : le modèle rempli (.xlsx ou .ods), ou un fichier JSON."]
         elif upload.size > spreadsheet.MAX_BYTES:
             errors = [f"Fichier trop volumineux : {upload.size / 1024 / 1024:.1f} Mo pour 5 Mo au plus."]
         else:

@@ -7,7 +7,11 @@ class OrganisationKind(models.TextChoices):
     COMMUNE = "commune", "Commune"
     CAF = "caf", "CAF"
     DEPARTEMENT = "departement", "Département"
+    REGION = "region", "Région"
     ETAT = "etat", "État"
+    EDUCATION = "education", "Éducation nationale"
+    MSA = "msa", "MSA"
+    CPAM = "cpam", "CPAM"
     ASSOCIATION = "association", "Association"
     OTHER = "other", "Autre"
 

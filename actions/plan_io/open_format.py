@@ -491,7 +491,8 @@ def _semantic_errors(data: dict[str, Any]) -> list[str]:
     """What the schema cannot say: uniqueness, order of dates, depth of steps."""
     errors = []
     plan = data["plan"]
-    if plan["end_year"] < plan["start_year"]:
+    years = (plan.get("start_year"), plan.get("end_year"))
+    if all(isinstance(y, int) for y in years) and years[1] < years[0]:
         errors.append("plan.end_year : l'année de fin précède l'année de début")
 
     axis_numbers = Counter(axis["number"] for axis in data["axes"])
@@ -522,7 +523,10 @@ def _semantic_errors(data: dict[str, Any]) -> list[str]:
                 f"(trouvé : {action['progress']} %) ; corrigez le statut ou l'avancement"
             )
         for k, note in enumerate(action.get("notes", [])):
-            if not MIN_YEAR <= int(note["date"][:4]) <= MAX_YEAR:
+            if (
+                re.fullmatch(r"\d{4}-.*", note.get("date") or "")
+                and not MIN_YEAR <= int(note["date"][:4]) <= MAX_YEAR
+            ):
                 errors.append(f"{where}.notes[{k}].date : date invraisemblable ({note['date']})")
         for k, indicator in enumerate(action.get("indicators", [])):
             years = Counter(v["year"] for v in indicator.get("values", []))
@@ -589,13 +593,24 @@ def validate(data: Any) -> list[str]:
                 validator.iter_errors(data[key]), key=lambda e: list(map(str, e.absolute_path))
             ):
                 errors.append(f"{_path([key, *error.absolute_path])} : {_french(error)}")
-    if errors:
-        return errors
-    semantic = _semantic_errors(data) + _organisation_loops(data["plan"])
+    # The rules the schema cannot say are checked even when it refused something, so that a
+    # file's errors come all at once; each check skips what it cannot read.
+    semantic = _guarded(lambda: _semantic_errors(data)) + _guarded(lambda: _organisation_loops(data["plan"]))
     for key, extension in EXTENSIONS.items():
-        if key in data:
-            semantic += extension.errors(data)
+        if isinstance(data, dict) and key in data:
+            semantic += _guarded(lambda extension=extension: extension.errors(data))
+    if errors:
+        return errors + [error for error in semantic if error not in errors]
     return semantic or _database_errors(data)
+
+
+def _guarded(check: Callable[[], list[str]]) -> list[str]:
+    """A semantic check over a document the schema refused: what it finds, or nothing if the
+    document is too broken for it (the schema's errors already say why)."""
+    try:
+        return check()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return []
 
 
 class _NotANumber(ValueError):

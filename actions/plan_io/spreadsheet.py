@@ -12,115 +12,36 @@ from __future__ import annotations
 import datetime
 import io
 import re
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from defusedxml import ElementTree as DefusedET
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from actions.models import NoteKind, Status
-from actions.plan_io.errors import PlanFormatError, SpreadsheetError
+
+# The limits are the workbook's (book.py); named here too, where the views and tests look.
+from actions.plan_io.book import MAX_BYTES, MAX_ROWS, MAX_UNPACKED_BYTES, open_book  # noqa: F401
+from actions.plan_io.errors import CellError, PlanFormatError, SpreadsheetError
+from actions.plan_io.sheets import (
+    FINDINGS,
+    KINDS,
+    NOTE_KINDS,
+    READERS,
+    STATUSES,
+    Reading,
+    read_book,
+    strip_private,
+)
 from partners.models import OrganisationKind
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
-MAX_ROWS = 10_000
-
 YES, NO = "oui", "non"
-STATUS_LABELS = {s.label.lower(): s.value for s in Status} | {s.value: s.value for s in Status}
-KIND_LABELS = {k.label.lower(): k.value for k in OrganisationKind} | {
-    k.value: k.value for k in OrganisationKind
-}
-NOTE_LABELS = {k.label.lower(): k.value for k in NoteKind} | {k.value: k.value for k in NoteKind}
-FINDINGS = {"force": "strengths", "point de vigilance": "watch_points"}
 
-# Sheet → columns (header, key, required). The order is the template's.
-PLAN_FIELDS = [
-    ("Identifiant", "slug", True),
-    ("Titre", "title", True),
-    ("Territoire", "territory", True),
-    ("Année de début", "start_year", True),
-    ("Année de fin", "end_year", True),
-    ("Nom du premier niveau", "level_label", False),
-    ("Signataires", "signatories", False),
-]
-SHEETS: dict[str, list[tuple[str, str, bool]]] = {
-    "Communes": [("Nom", "name", True), ("Code INSEE", "insee", False)],
-    "Organisations": [
-        ("Nom", "name", True),
-        ("Sigle", "short_name", False),
-        ("Type", "kind", True),
-        ("Code INSEE", "insee", False),
-        ("Rattachée à", "parent", False),
-    ],
-    "Axes": [
-        ("Numéro", "number", True),
-        ("Intitulé", "title", True),
-        ("Thème du diagnostic", "theme", False),
-    ],
-    "Diagnostic": [("Axe", "axis", True), ("Nature", "kind", True), ("Constat", "text", True)],
-    "Fiches": [
-        ("Numéro", "number", True),
-        ("Axe", "axis", True),
-        ("Intitulé (synoptique)", "title", True),
-        ("Nom de l'action (fiche)", "fiche_title", True),
-        ("Pilotage", "pilotage", False),
-        ("Pilotes", "pilots", False),
-        ("Statut", "status", False),
-        ("Avancement (%)", "progress", False),
-    ],
-    "Étapes": [
-        ("Fiche", "fiche", True),
-        ("Niveau", "level", False),
-        ("Étape", "text", True),
-        ("Commune", "commune", False),
-        ("Réalisée", "done", False),
-    ],
-    "Partenaires": [
-        ("Fiche", "fiche", True),
-        ("Partenaire", "name", True),
-        ("Rôle", "role", False),
-        ("Organisation", "organisation", False),
-    ],
-    "Conditions": [("Fiche", "fiche", True), ("Condition", "text", True)],
-    "Calendrier": [
-        ("Fiche", "fiche", True),
-        ("Période", "label", True),
-        ("Ce qui est prévu", "description", False),
-        ("Début", "start", False),
-        ("Fin", "end", False),
-    ],
-    "Indicateurs": [
-        ("Fiche", "fiche", True),
-        ("Indicateur", "name", True),
-        ("Unité", "unit", False),
-        ("Valeur de référence", "baseline", False),
-        ("Cible", "target", False),
-        ("Année", "year", False),
-        ("Valeur", "value", False),
-        ("Commentaire", "comment", False),
-    ],
-    "Notes": [
-        ("Fiche", "fiche", True),
-        ("Date", "date", True),
-        ("Nature", "kind", False),
-        ("Auteur", "author", False),
-        ("Note", "text", True),
-    ],
-}
-OPTIONAL_SHEETS = {
-    "Organisations",
-    "Diagnostic",
-    "Indicateurs",
-    "Notes",
-    "Communes",
-    "Conditions",
-    "Partenaires",
-}
-
+# Sheet → columns (header, key, required), in the template's order: the readers' forms.
+PLAN_FIELDS = READERS[0].columns()
+SHEETS: dict[str, list[tuple[str, str, bool]]] = {reader.title: reader.columns() for reader in READERS[1:]}
 README = [
     "Modèle de plan d'action CTG — Suivi CTG",
     "",
@@ -130,13 +51,15 @@ README = [
     "Plan : identifiant (minuscules, chiffres, tirets, ex. val-aigo), titre, territoire, années,",
     "  nom du premier niveau (Axe, Enjeu, Orientation…), signataires séparés par des points-virgules.",
     "Communes : les communes du territoire et leur code INSEE.",
-    "Organisations : les organisations citées (Type : EPCI, Commune, CAF, Département, État,",
-    "  Association, Autre) ; « Rattachée à » nomme une autre organisation de la liste.",
+    "Organisations : toutes les organisations du plan, citées ou non dans une fiche (Type : EPCI,",
+    "  Commune, CAF, Département, Région, État, Éducation nationale, MSA, CPAM, Association, Autre) ;",
+    "  « Rattachée à » nomme une autre organisation de la liste.",
     "Axes : numéro, intitulé, thème du diagnostic. Diagnostic : Axe, Nature (Force ou Point de",
     "  vigilance), Constat.",
     "Fiches : numéro dans tout le plan (1, 2, 3…), numéro de l'axe, intitulé du synoptique, nom",
     "  de l'action dans la fiche, pilotage tel qu'écrit, pilotes (organisations, séparées par ;),",
-    "  statut (À venir, En cours, Réalisée, En pause, Abandonnée), avancement de 0 à 100.",
+    "  statut (À venir, En cours, Réalisée, En pause, Abandonnée ; « Terminé », « Annulée »… sont",
+    "  compris), avancement de 0 à 100 (50, « 50 % » ou une cellule au format pourcentage).",
     "Étapes : dans l'ordre de la fiche. Niveau 2 = sous-étape de l'étape de niveau 1 qui précède",
     "  (par exemple les étapes d'une commune). Commune : si l'étape concerne une commune.",
     "  Réalisée : oui ou non.",
@@ -145,7 +68,11 @@ README = [
     "  « En cours »…). Laissez Début et Fin vides : elles sont déduites de la période quand",
     "  c'est possible (dates au format JJ/MM/AAAA sinon).",
     "Indicateurs : une ligne par valeur annuelle (Année, Valeur, Commentaire).",
-    "Notes : date, nature (Suivi, Réalisation, Difficulté, Perspective), auteur, texte.",
+    "Notes : date (un jour JJ/MM/AAAA, un mois « 03/2024 » ou « mars 2024 », ou une année « 2024 »),",
+    "  nature (Suivi, Réalisation, Difficulté, Perspective), auteur, texte.",
+    "",
+    "Les listes déroulantes proposent les valeurs possibles ; le fichier peut aussi être enregistré",
+    "au format LibreOffice (.ods). Majuscules et accents sont indifférents.",
     "",
     "L'import affiche d'abord un aperçu de ce qui sera créé ou modifié, et toutes les erreurs",
     "par feuille, ligne et colonne ; rien n'est écrit avant votre confirmation, et un fichier",
@@ -196,6 +123,64 @@ def _status_label(value):
 
 def _date(value: str | None):
     return datetime.date.fromisoformat(value) if value else None
+
+
+def _labels(vocabulary) -> list[str]:
+    return list(vocabulary.labels.values())
+
+
+# (sheet, column key) → the drop-down's values: a list of labels, or (sheet, key) whose column
+# holds them (the plan's own axes, fiches, communes, organisations). The readers accept more
+# than the list offers (synonyms, accents, case): a value off the list warns, never blocks.
+DROP_DOWNS: dict[tuple[str, str], list[str] | tuple[str, str]] = {
+    ("Organisations", "kind"): _labels(KINDS),
+    ("Organisations", "parent"): ("Organisations", "name"),
+    ("Diagnostic", "axis"): ("Axes", "number"),
+    ("Diagnostic", "kind"): _labels(FINDINGS),
+    ("Fiches", "axis"): ("Axes", "number"),
+    ("Fiches", "status"): _labels(STATUSES),
+    ("Étapes", "fiche"): ("Fiches", "number"),
+    ("Étapes", "level"): ["1", "2"],
+    ("Étapes", "commune"): ("Communes", "name"),
+    ("Étapes", "done"): [YES, NO],
+    ("Partenaires", "fiche"): ("Fiches", "number"),
+    ("Partenaires", "organisation"): ("Organisations", "name"),
+    ("Conditions", "fiche"): ("Fiches", "number"),
+    ("Calendrier", "fiche"): ("Fiches", "number"),
+    ("Indicateurs", "fiche"): ("Fiches", "number"),
+    ("Notes", "fiche"): ("Fiches", "number"),
+    ("Notes", "kind"): _labels(NOTE_KINDS),
+}
+DROP_DOWN_ROWS = 1000  # rows offered beyond the filled ones
+
+
+def _add_drop_downs(sheet, title: str, columns, filled: int) -> None:
+    keys = [key for _, key, _ in columns]
+    last = filled + 1 + DROP_DOWN_ROWS
+    for key in keys:
+        source = DROP_DOWNS.get((title, key))
+        if source is None:
+            continue
+        if isinstance(source, tuple):
+            other, other_key = source
+            letter = get_column_letter([k for _, k, _ in SHEETS[other]].index(other_key) + 1)
+            formula = f"'{other}'!${letter}$2:${letter}${MAX_ROWS + 1}"
+            shown = f"les valeurs de la feuille « {other} »"
+        else:
+            formula = '"' + ",".join(source) + '"'
+            shown = ", ".join(source)
+        validation = DataValidation(
+            type="list",
+            formula1=formula,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle="Valeur hors de la liste",
+            error=f"Valeurs possibles : {shown}."[:255],
+        )
+        letter = get_column_letter(keys.index(key) + 1)
+        validation.add(f"{letter}2:{letter}{last}")
+        sheet.add_data_validation(validation)
 
 
 def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
@@ -303,501 +288,95 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
                     for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                         cell.number_format = "DD/MM/YYYY"
                         cell.alignment = Alignment(horizontal="left")
+        _add_drop_downs(sheet, title, columns, len(rows[title]))
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
 
 
 # ---------------------------------------------------------------------------
-# Reading
+# Reading: one reader per sheet (actions.plan_io.sheets), then the open format's own rules
 
 
 @dataclass
 class Parsed:
     data: dict[str, Any]
-    origins: dict[str, str] = field(default_factory=dict)  # JSON path → "feuille « X », ligne N, colonne C"
+    reading: Reading
     rows: int = 0
 
     def where(self, path: str) -> str | None:
-        """The cell a JSON path came from: the longest known prefix of the path."""
-        while path:
-            if path in self.origins:
-                return self.origins[path]
-            path = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
-        return None
+        """The cell a JSON path came from, in words."""
+        found = self.reading.where(path)
+        return CellError("", found.sheet, found.row, found.column).where if found else None
 
 
-def _check_container(content: bytes) -> None:
-    if len(content) > MAX_BYTES:
-        raise SpreadsheetError(
-            [f"Fichier trop volumineux : {len(content) / 1024 / 1024:.1f} Mo pour 5 Mo au plus."]
-        )
-    if content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise SpreadsheetError(
-            [
-                "Ce fichier est chiffré (protégé par un mot de passe) ou au format Excel 97-2003 (.xls) : "
-                "enregistrez-le sans mot de passe au format .xlsx."
-            ]
-        )
-    if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise SpreadsheetError(["Ce fichier n'est pas un classeur Excel (.xlsx)."])
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        infos = archive.infolist()
-        # A few megabytes of zip can hold gigabytes of XML: measure before reading anything.
-        unpacked = sum(info.file_size for info in infos)
-        if unpacked > MAX_UNPACKED_BYTES:
-            raise SpreadsheetError(
-                [f"Classeur refusé : décompressé, il ferait {unpacked // 1024 // 1024} Mo (50 Mo au plus)."]
-            )
-        names = {info.filename for info in infos}
-        types = (
-            archive.read("[Content_Types].xml").decode("utf-8", "replace")
-            if "[Content_Types].xml" in names
-            else ""
-        )
-    if any(name.lower().endswith("vbaproject.bin") for name in names) or "macroEnabled" in types:
-        raise SpreadsheetError(
-            ["Ce classeur contient des macros (.xlsm) : enregistrez-le au format .xlsx, sans macros."]
-        )
-    if "xl/workbook.xml" not in names:
-        raise SpreadsheetError(["Ce fichier n'est pas un classeur Excel (.xlsx)."])
-    _count_rows(content, sorted(name for name in names if name.startswith("xl/worksheets/")))
+def _read(content: bytes) -> Reading:
+    return read_book(open_book(content))
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    # The template neutralises formula-like text with a leading quote: remove it on the way back.
-    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
-        text = text[1:]
-    return text
+def _sorted(errors: list[CellError]) -> list[CellError]:
+    order = {reader.title: i for i, reader in enumerate(READERS)}
+    return sorted(
+        errors,
+        key=lambda e: (
+            e.sheet is not None,
+            order.get(e.sheet, len(order)),
+            e.row or 0,
+            len(e.column or ""),
+            e.column or "",
+        ),
+    )
 
 
 def data_from_workbook(content: bytes) -> Parsed:
-    """Read the template into a ctg-plan/1 document. Errors name their sheet, row and column."""
-    try:
-        return _data_from_workbook(content)
-    except SpreadsheetError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - read-only workbooks parse their XML lazily
-        raise SpreadsheetError(
-            [f"Ce classeur Excel est endommagé ou incomplet et ne peut pas être lu ({type(exc).__name__})."]
-        ) from exc
+    """Read the template (.xlsx or .ods) into a ctg-plan/1 document, without the open format's
+    validation. Raises SpreadsheetError listing every cell that cannot be read."""
+    reading = _read(content)
+    if reading.errors:
+        raise SpreadsheetError(_sorted(reading.errors))
+    strip_private(reading.data)
+    return Parsed(data=reading.data, reading=reading, rows=reading.rows)
 
 
-def _count_rows(content: bytes, sheets: list[str]) -> None:
-    """Refuse a workbook of more than MAX_ROWS rows, counted while reading the sheets' XML and
-    stopping at the first row too many: the size a sheet declares (<dimension>) may be missing
-    or false, and openpyxl, without it, reads the whole sheet before giving us a row (21.8 s
-    and 357 MB for 300,000 rows)."""
-    seen = 0
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        for name in sheets:
-            if not name.endswith(".xml"):
-                continue
-            with archive.open(name) as stream:
-                try:
-                    for _, element in DefusedET.iterparse(stream, events=("start",), forbid_dtd=True):
-                        if element.tag.endswith("}row") or element.tag == "row":
-                            seen += 1
-                            if seen > MAX_ROWS:
-                                raise SpreadsheetError([f"Trop de lignes : plus de {MAX_ROWS} au total."])
-                except DefusedET.ParseError as exc:
-                    raise SpreadsheetError(
-                        ["Ce classeur Excel est endommagé ou incomplet et ne peut pas être lu."]
-                    ) from exc
+def _validated(reading: Reading) -> list[CellError]:
+    """The open format's errors of what could be read, each at its cell, without those of
+    cells already refused (a refused cell is left empty: the schema would only repeat it)."""
+    from actions.plan_io import open_format
 
-
-def _data_from_workbook(content: bytes) -> Parsed:
-    _check_container(content)
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips on, the answer is the same
-        raise SpreadsheetError(
-            [f"Ce classeur Excel est endommagé ou incomplet et ne peut pas être lu ({type(exc).__name__})."]
-        ) from exc
-
-    errors: list[str] = []
-    parsed = Parsed(data={"format": "ctg-plan/1", "plan": {}, "axes": []})
-
-    def cell_name(sheet, row, column):
-        return f"feuille « {sheet} », ligne {row}, colonne {column}"
-
-    # -- Plan: two columns, field / value.
-    plan = parsed.data["plan"]
-    if "Plan" not in workbook.sheetnames:
-        errors.append("Feuille « Plan » manquante.")
-    else:
-        values = {}
-        for index, row in enumerate(workbook["Plan"].iter_rows(min_row=2, values_only=True), start=2):
-            if row and row[0]:
-                values[_text(row[0]).rstrip(" *")] = (row[1] if len(row) > 1 else None, index)
-        for header, key, required in PLAN_FIELDS:
-            value, row = values.get(header, (None, None))
-            where = cell_name("Plan", row, "B") if row else "feuille « Plan »"
-            parsed.origins[f"plan.{key}"] = where
-            text = _text(value)
-            if not text:
-                if required:
-                    errors.append(
-                        f"{where} : « {header} » est obligatoire."
-                        if row
-                        else f"{where} : ligne « {header} » manquante."
-                    )
-                continue
-            if key in ("start_year", "end_year"):
-                if not re.fullmatch(r"\d{4}", text):
-                    errors.append(
-                        f"{where} : « {header} » doit être une année sur 4 chiffres (trouvé : « {text} »)."
-                    )
-                    continue
-                plan[key] = int(text)
-            elif key == "signatories":
-                plan[key] = [part.strip() for part in text.split(";") if part.strip()]
-            else:
-                plan[key] = text
-
-    # -- The other sheets: headers on the first row.
-    tables: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for title, columns in SHEETS.items():
-        if title not in workbook.sheetnames:
-            if title not in OPTIONAL_SHEETS:
-                errors.append(f"Feuille « {title} » manquante.")
-            tables[title] = []
-            continue
-        rows = workbook[title].iter_rows(values_only=True)
-        header_row = next(rows, ()) or ()
-        headers = {_text(h).rstrip(" *").lower(): i for i, h in enumerate(header_row) if _text(h)}
-        positions, missing = {}, []
-        for header, key, _ in columns:
-            if header.lower() in headers:
-                positions[key] = headers[header.lower()]
-            else:
-                missing.append(header)
-        if missing:
-            errors.append(f"Feuille « {title} » : colonne(s) manquante(s) : {', '.join(missing)}.")
-            tables[title] = []
-            continue
-        letters = {key: get_column_letter(i + 1) for key, i in positions.items()}
-        table = []
-        for index, row in enumerate(rows, start=2):
-            if not row or all(v is None or _text(v) == "" for v in row):
-                continue
-            record = {key: (row[i] if i < len(row) else None) for key, i in positions.items()}
-            record["_where"] = {key: cell_name(title, index, letters[key]) for key in positions}
-            record["_row"] = f"feuille « {title} », ligne {index}"
-            for header, key, required in columns:
-                if required and _text(record[key]) == "":
-                    errors.append(f"{record['_where'][key]} : « {header} » est obligatoire.")
-            table.append((index, record))
-        tables[title] = table
-        parsed.rows += len(table)
-
-    def integer(record, key, header):
-        text = _text(record[key])
-        if text == "":
-            return None
-        if not re.fullmatch(r"-?\d+", text):
-            errors.append(
-                f"{record['_where'][key]} : « {header} » doit être un nombre entier (trouvé : « {text} »)."
-            )
-            return None
-        return int(text)
-
-    def number(record, key, header):
-        value = record[key]
-        if value is None or _text(value) == "":
-            return None
-        if isinstance(value, (int, float)):
-            return int(value) if float(value).is_integer() else float(value)
-        text = _text(value).replace("\u202f", "").replace(" ", "").replace(",", ".")
-        try:
-            result = float(text)
-        except ValueError:
-            errors.append(
-                f"{record['_where'][key]} : « {header} » doit être un nombre (trouvé : « {_text(value)} »)."
-            )
-            return None
-        return int(result) if result.is_integer() else result
-
-    def a_date(record, key, header):
-        value = record[key]
-        if value is None or _text(value) == "":
-            return None
-        if isinstance(value, datetime.datetime):
-            return value.date().isoformat()
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        text = _text(value)
-        for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-            try:
-                return datetime.datetime.strptime(text, pattern).date().isoformat()
-            except ValueError:
-                continue
-        errors.append(f"{record['_where'][key]} : date « {text} » invalide (attendu JJ/MM/AAAA).")
-        return None
-
-    def choice(record, key, header, labels, default):
-        text = _text(record[key])
-        if text == "":
-            return default
-        value = labels.get(text.lower())
-        if value is None:
-            allowed = ", ".join(
-                label[:1].upper() + label[1:] for label in labels if label not in labels.values()
-            )
-            errors.append(
-                f"{record['_where'][key]} : « {text} » n'est pas possible pour « {header} » ({allowed})."
-            )
-        return value or default
-
-    plan["communes"] = []
-    for _, r in tables["Communes"]:
-        parsed.origins[f"plan.communes[{len(plan['communes'])}]"] = r["_row"]
-        plan["communes"].append(
-            {"name": _text(r["name"]), "insee": _text(r["insee"]).zfill(5) if _text(r["insee"]) else None}
-        )
-    plan["organisations"] = []
-    for _, r in tables["Organisations"]:
-        parsed.origins[f"plan.organisations[{len(plan['organisations'])}]"] = r["_row"]
-        plan["organisations"].append(
-            {
-                "name": _text(r["name"]),
-                "short_name": _text(r["short_name"]) or None,
-                "kind": choice(r, "kind", "Type", KIND_LABELS, "other"),
-                "insee": _text(r["insee"]).zfill(5) if _text(r["insee"]) else None,
-                "parent": _text(r["parent"]) or None,
-            }
-        )
-
-    axes: dict[int, dict] = {}
-    for _, r in tables["Axes"]:
-        number_ = integer(r, "number", "Numéro")
-        if number_ is None:
-            continue
-        if number_ in axes:
-            errors.append(f"{r['_where']['number']} : l'axe {number_} apparaît deux fois.")
-            continue
-        i = len(axes)
-        parsed.origins[f"axes[{i}]"] = r["_row"]
-        parsed.origins[f"axes[{i}].title"] = r["_where"]["title"]
-        axes[number_] = {
-            "number": number_,
-            "title": _text(r["title"]),
-            "diagnostic": {"theme": _text(r["theme"]), "strengths": [], "watch_points": []},
-            "actions": [],
-        }
-    for _, r in tables["Diagnostic"]:
-        number_ = integer(r, "axis", "Axe")
-        kind = FINDINGS.get(_text(r["kind"]).lower())
-        if number_ is not None and number_ not in axes:
-            errors.append(f"{r['_where']['axis']} : axe {number_} inconnu (absent de la feuille « Axes »).")
-        elif kind is None and _text(r["kind"]):
-            errors.append(
-                f"{r['_where']['kind']} : « {_text(r['kind'])} » : indiquez Force ou Point de vigilance."
-            )
-        elif number_ is not None and kind:
-            axes[number_]["diagnostic"][kind].append(_text(r["text"]))
-
-    fiches: dict[int, dict] = {}
-    for _, r in tables["Fiches"]:
-        number_ = integer(r, "number", "Numéro")
-        axis_number = integer(r, "axis", "Axe")
-        if number_ is None or axis_number is None:
-            continue
-        if number_ in fiches:
-            errors.append(
-                f"{r['_where']['number']} : la fiche n° {number_} apparaît deux fois "
-                "dans la feuille « Fiches »."
-            )
-            continue
-        if axis_number not in axes:
-            errors.append(
-                f"{r['_where']['axis']} : axe {axis_number} inconnu (absent de la feuille « Axes »)."
-            )
-            # Kept aside, so that its steps and partners do not each report an unknown fiche.
-            axis = {"actions": []}
-            path = f"?.actions[{number_}]"
-        else:
-            axis = axes[axis_number]
-            path = f"axes[{list(axes).index(axis_number)}].actions[{len(axis['actions'])}]"
-        parsed.origins[path] = r["_row"]
-        for key in ("number", "title", "fiche_title", "pilotage", "pilots", "status", "progress"):
-            parsed.origins[f"{path}.{key}"] = r["_where"][key]
-        progress = integer(r, "progress", "Avancement (%)")
-        fiche = {
-            "number": number_,
-            "title": _text(r["title"]),
-            "fiche_title": _text(r["fiche_title"]),
-            "pilotage": _text(r["pilotage"]),
-            "pilots": sorted(p.strip() for p in _text(r["pilots"]).split(";") if p.strip()),
-            "steps": [],
-            "partners": [],
-            "conditions": [],
-            "calendar": [],
-            "status": choice(r, "status", "Statut", STATUS_LABELS, Status.PLANNED.value),
-            "progress": progress if progress is not None else 0,
-            "indicators": [],
-            "notes": [],
-            "_path": path,
-        }
-        axis["actions"].append(fiche)
-        fiches[number_] = fiche
-
-    def fiche_of(record):
-        number_ = integer(record, "fiche", "Fiche")
-        if number_ is None:
-            return None
-        if number_ not in fiches:
-            errors.append(
-                f"{record['_where']['fiche']} : fiche n° {number_} inconnue "
-                "(absente de la feuille « Fiches »)."
-            )
-            return None
-        return fiches[number_]
-
-    for _, r in tables["Étapes"]:
-        fiche = fiche_of(r)
-        if fiche is None:
-            continue
-        level = integer(r, "level", "Niveau") or 1
-        done_text = _text(r["done"]).lower()
-        if done_text not in ("", YES, NO, "x", "vrai", "faux", "true", "false", "1", "0"):
-            errors.append(
-                f"{r['_where']['done']} : « Réalisée » attend oui ou non (trouvé : « {_text(r['done'])} »)."
-            )
-        step = {
-            "text": _text(r["text"]),
-            "commune": _text(r["commune"]) or None,
-            "done": done_text in (YES, "x", "vrai", "true", "1"),
-            "children": [],
-        }
-        if level == 2:
-            if not fiche["steps"]:
-                errors.append(
-                    f"{r['_where']['level']} : une sous-étape (niveau 2) doit suivre "
-                    "une étape de niveau 1 de la même fiche."
-                )
-                continue
-            parent = len(fiche["steps"]) - 1
-            path = f"{fiche['_path']}.steps[{parent}].children[{len(fiche['steps'][parent]['children'])}]"
-            fiche["steps"][parent]["children"].append(step)
-        elif level == 1:
-            path = f"{fiche['_path']}.steps[{len(fiche['steps'])}]"
-            fiche["steps"].append(step)
-        else:
-            errors.append(f"{r['_where']['level']} : « Niveau » vaut 1 (étape) ou 2 (sous-étape).")
-            continue
-        parsed.origins[path] = r["_row"]
-        parsed.origins[f"{path}.text"] = r["_where"]["text"]
-        parsed.origins[f"{path}.commune"] = r["_where"]["commune"]
-
-    for _, r in tables["Partenaires"]:
-        fiche = fiche_of(r)
-        if fiche:
-            path = f"{fiche['_path']}.partners[{len(fiche['partners'])}]"
-            for key in ("name", "role", "organisation"):
-                parsed.origins[f"{path}.{key}"] = r["_where"][key]
-            fiche["partners"].append(
-                {
-                    "name": _text(r["name"]),
-                    "role": _text(r["role"]) or None,
-                    "organisation": _text(r["organisation"]) or None,
-                }
-            )
-    for _, r in tables["Conditions"]:
-        fiche = fiche_of(r)
-        if fiche:
-            parsed.origins[f"{fiche['_path']}.conditions[{len(fiche['conditions'])}]"] = r["_where"]["text"]
-            fiche["conditions"].append(_text(r["text"]))
-    for _, r in tables["Calendrier"]:
-        fiche = fiche_of(r)
-        if fiche:
-            path = f"{fiche['_path']}.calendar[{len(fiche['calendar'])}]"
-            parsed.origins[path] = r["_row"]
-            for key in ("label", "description", "start", "end"):
-                parsed.origins[f"{path}.{key}"] = r["_where"][key]
-            entry = {"label": _text(r["label"]), "description": _text(r["description"]) or None}
-            start, end = a_date(r, "start", "Début"), a_date(r, "end", "Fin")
-            if start or end:  # given dates are kept; otherwise the label's period is computed
-                entry["start"], entry["end"] = start, end
-            fiche["calendar"].append(entry)
-    for _, r in tables["Indicateurs"]:
-        fiche = fiche_of(r)
-        if fiche is None:
-            continue
-        name = _text(r["name"])
-        indicator = next((i for i in fiche["indicators"] if i["name"] == name), None)
-        if indicator is None:
-            path = f"{fiche['_path']}.indicators[{len(fiche['indicators'])}]"
-            for key in ("name", "unit", "baseline", "target"):
-                parsed.origins[f"{path}.{key}"] = r["_where"][key]
-            indicator = {
-                "name": name,
-                "unit": _text(r["unit"]) or None,
-                "baseline": number(r, "baseline", "Valeur de référence"),
-                "target": number(r, "target", "Cible"),
-                "values": [],
-                "_path": path,
-            }
-            fiche["indicators"].append(indicator)
-        year = integer(r, "year", "Année")
-        if year is not None:
-            value = number(r, "value", "Valeur")
-            if value is None:
-                errors.append(f"{r['_where']['value']} : la valeur de l'année {year} manque.")
-                continue
-            path = f"{indicator['_path']}.values[{len(indicator['values'])}]"
-            parsed.origins[path] = r["_row"]
-            parsed.origins[f"{path}.year"] = r["_where"]["year"]
-            indicator["values"].append({"year": year, "value": value, "comment": _text(r["comment"]) or None})
-    for _, r in tables["Notes"]:
-        fiche = fiche_of(r)
-        if fiche:
-            path = f"{fiche['_path']}.notes[{len(fiche['notes'])}]"
-            for key in ("date", "text", "author"):
-                parsed.origins[f"{path}.{key}"] = r["_where"][key]
-            fiche["notes"].append(
-                {
-                    "date": a_date(r, "date", "Date") or "",
-                    "kind": choice(r, "kind", "Nature", NOTE_LABELS, NoteKind.FOLLOW_UP.value),
-                    "text": _text(r["text"]),
-                    "author": _text(r["author"]) or None,
-                }
-            )
-
-    for fiche in fiches.values():
-        del fiche["_path"]
-        for indicator in fiche["indicators"]:
-            del indicator["_path"]
-    parsed.data["axes"] = list(axes.values())
-    if errors:
-        raise SpreadsheetError(errors)
-    return parsed
+    data = reading.data
+    if reading.aside:  # fiches of an unknown axis: their cells are checked too
+        numbers = [axis["number"] for axis in data["axes"] if isinstance(axis["number"], int)]
+        spare = {"number": max(numbers, default=0) + 1, "title": "?", "actions": reading.aside}
+        data = {**data, "axes": [*data["axes"], spare]}
+    errors = []
+    for error in open_format.validate(data):
+        path, _, message = error.partition(" : ")
+        where = reading.where(path)
+        if where is None:
+            errors.append(CellError(error))
+        elif where not in reading.flagged:  # a refused cell, or a row-wide error on a refused row
+            errors.append(CellError(message, where.sheet, where.row, where.column))
+    return errors
 
 
 def read_document(filename: str, content: bytes) -> dict[str, Any]:
-    """A plan file, JSON (ctg-plan/1) or xlsx (the template), read and validated.
-
-    Raises PlanFormatError listing every problem; for a workbook each names its cell."""
+    """A plan file, JSON (ctg-plan/1) or a workbook (the template, .xlsx or .ods), read and
+    validated. Raises PlanFormatError listing every problem at once; for a workbook each
+    names its cell."""
     from actions.plan_io import open_format
 
     if filename.lower().endswith(".json"):
         return open_format.load(content)
     if not filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods", ".csv")) and content[:2] != b"PK":
-        raise PlanFormatError(["Format non reconnu : envoyez le modèle Excel (.xlsx) ou un fichier JSON."])
+        raise PlanFormatError(
+            ["Format non reconnu : envoyez le modèle rempli (.xlsx ou .ods) ou un fichier JSON."]
+        )
     try:
-        parsed = data_from_workbook(content)
+        reading = _read(content)
     except SpreadsheetError as exc:
-        raise PlanFormatError(exc.errors) from exc
-    located = []
-    for error in open_format.validate(parsed.data):
-        path, _, message = error.partition(" : ")
-        where = parsed.where(path)
-        located.append(f"{where} : {message}" if where else error)
-    if located:
-        raise PlanFormatError(located)
-    return parsed.data
+        raise PlanFormatError(exc.cells) from exc
+    errors = reading.errors + _validated(reading)
+    if errors:
+        raise PlanFormatError(_sorted(errors))
+    strip_private(reading.data)
+    return reading.data

@@ -139,7 +139,7 @@ BAD_FILES = [
     (
         "not an xlsx",
         lambda c: b"Numero;Titre\n1;Relancer\n",
-        "Ce fichier n'est pas un classeur Excel (.xlsx).",
+        "Ce fichier n'est pas un classeur Excel (.xlsx) ni LibreOffice (.ods).",
     ),
     ("encrypted", lambda c: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "Ce fichier est chiffré"),
     ("macro-enabled", _macro_file, "Ce classeur contient des macros (.xlsm)"),
