@@ -3,12 +3,15 @@ from django.contrib import admin
 from actions.models import (
     Action,
     ActionPartner,
+    Audience,
     CalendarEntry,
     Condition,
+    Financing,
     Indicator,
     IndicatorValue,
     Note,
     Step,
+    Theme,
 )
 
 
@@ -54,6 +57,12 @@ class IndicatorInline(admin.StackedInline):
     show_change_link = True
 
 
+class FinancingInline(admin.StackedInline):
+    model = Financing
+    extra = 0
+    raw_id_fields = ["organisation"]
+
+
 class NoteInline(admin.StackedInline):
     model = Note
     extra = 0
@@ -69,7 +78,15 @@ class ActionAdmin(admin.ModelAdmin):
     search_fields = ["title", "fiche_title", "pilotage"]
     list_select_related = ["plan", "axis__plan"]
     raw_id_fields = ["pilots", "objective"]
-    inlines = [StepInline, PartnerInline, ConditionInline, CalendarInline, IndicatorInline, NoteInline]
+    inlines = [
+        StepInline,
+        PartnerInline,
+        ConditionInline,
+        CalendarInline,
+        IndicatorInline,
+        FinancingInline,
+        NoteInline,
+    ]
 
     def get_queryset(self, request):
         # Archived fiches too: the admin is where anything can be looked at.
@@ -128,3 +145,24 @@ class NoteAdmin(admin.ModelAdmin):
     list_select_related = ["action"]
     search_fields = ["text", "author_name"]
     raw_id_fields = ["action", "author"]
+
+
+class TagAdmin(admin.ModelAdmin):
+    """The lists an installation administrator manages: the fiches pick their entries."""
+
+    list_display = ["name", "slug", "position"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+admin.site.register(Theme, TagAdmin)
+admin.site.register(Audience, TagAdmin)
+
+
+@admin.register(Financing)
+class FinancingAdmin(admin.ModelAdmin):
+    list_display = ["funder", "scheme", "year", "planned", "granted", "spent", "action"]
+    list_filter = ["year", "action__plan"]
+    list_select_related = ["action"]
+    search_fields = ["funder", "scheme"]
+    raw_id_fields = ["action", "organisation"]

@@ -7,17 +7,21 @@ import datetime
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 
+from actions.amounts import euros, parse_amount
 from actions.models import (
     Action,
     ActionPartner,
+    Audience,
     CalendarEntry,
     Condition,
+    Financing,
     Indicator,
     IndicatorValue,
     Note,
     NoteKind,
     Status,
     Step,
+    Theme,
 )
 from actions.periods import parse_period
 from axes.models import Plan
@@ -52,10 +56,12 @@ class ActionFilterForm(forms.Form):
     pilot = OrganisationField(label="Pilote", required=False)
     partner = OrganisationField(label="Partenaire", required=False)
     commune = OrganisationField(label="Commune", required=False)
+    theme = forms.ChoiceField(label="Thématique", required=False)
+    audience = forms.ChoiceField(label="Public visé", required=False)
     late = forms.BooleanField(label="En retard", required=False)
     due_soon = forms.BooleanField(label="Échéance dans les 3 mois", required=False)
 
-    def __init__(self, *args, plan: Plan, axes, organisations, communes, **kwargs):
+    def __init__(self, *args, plan: Plan, axes, organisations, communes, themes=(), audiences=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.plan = plan
         self.fields["axis"].choices = [("", "Tous")] + [
@@ -67,6 +73,8 @@ class ActionFilterForm(forms.Form):
             label="Partenaire", required=False, organisations=organisations
         )
         self.fields["commune"] = OrganisationField(label="Commune", required=False, organisations=communes)
+        self.fields["theme"].choices = [("", "Toutes")] + [(t.slug, t.name) for t in themes]
+        self.fields["audience"].choices = [("", "Tous")] + [(a.slug, a.name) for a in audiences]
 
     @classmethod
     def for_plan(cls, plan: Plan, data=None) -> ActionFilterForm:
@@ -82,6 +90,8 @@ class ActionFilterForm(forms.Form):
             axes=list(plan.axes.all()),
             organisations=list(organisations.order_by("name")),
             communes=list(plan.communes.order_by("name")),
+            themes=list(Theme.objects.all()),
+            audiences=list(Audience.objects.all()),
         )
 
     def filter(self, queryset, today: datetime.date):
@@ -114,6 +124,10 @@ class ActionFilterForm(forms.Form):
             )
         if data.get("commune"):
             queryset = queryset.concerning(data["commune"])
+        if data.get("theme"):
+            queryset = queryset.tagged(theme=data["theme"])
+        if data.get("audience"):
+            queryset = queryset.tagged(audience=data["audience"])
         if data.get("late"):
             queryset = queryset.filter(is_late=True)
         if data.get("due_soon"):
@@ -422,6 +436,137 @@ class IndicatorValueForm(VersionedForm):
         if taken.exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError(f"L'année {year} a déjà une valeur : modifiez-la plutôt.")
         return year
+
+
+class AmountField(forms.DecimalField):
+    """An amount in euros as people type it: "12 500", "12 500,50 €", "12500.5"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(**kwargs)
+        self.error_messages = {
+            **self.error_messages,
+            "invalid": "Saisissez un montant en euros, par exemple 12 500 ou 12 500,50.",
+            "max_digits": "Montant invraisemblable : 999 999 999 999,99 € au plus.",
+            "max_whole_digits": "Montant invraisemblable : 999 999 999 999,99 € au plus.",
+            "max_decimal_places": "Un montant compte au plus 2 décimales (les centimes).",
+        }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        amount = parse_amount(value)
+        if amount is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return amount
+
+    def prepare_value(self, value):
+        # Shown as typed back in French: "12500,50" (no grouping, which some browsers refuse).
+        if isinstance(value, (int, float)) or hasattr(value, "quantize"):
+            return f"{value:f}".replace(".", ",").removesuffix(",00")
+        return value
+
+
+class FinancingForm(VersionedForm):
+    """A financing line: the funder (an organisation of the plan, or its name as written), the
+    scheme, the year within the plan, and the amounts, the spent one within the granted one."""
+
+    planned = AmountField(label="Montant prévu (€)")
+    granted = AmountField(label="Montant accordé (€)")
+    spent = AmountField(label="Montant dépensé (€)")
+
+    class Meta:
+        model = Financing
+        fields = ["funder", "organisation", "scheme", "year", "planned", "granted", "spent"]
+        labels = {"funder": "Financeur"}
+
+    def __init__(self, *args, organisations=(), plan: Plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.fields["organisation"] = OfferedOrganisationField(
+            label="Organisation", required=False, organisations=organisations
+        )
+        self.fields["funder"].required = False
+        self.fields["funder"].help_text = "Laissez vide pour reprendre le nom de l'organisation choisie."
+        self.fields["year"].widget = forms.NumberInput(attrs={"min": plan.start_year, "max": plan.end_year})
+        if self.instance.pk and not self.is_bound:
+            self.initial["organisation"] = self.instance.organisation_id
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if year is not None and not self.plan.start_year <= year <= self.plan.end_year:
+            raise forms.ValidationError(
+                f"L'année doit être comprise entre {self.plan.start_year} et {self.plan.end_year}."
+            )
+        return year
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("funder"):
+            if data.get("organisation"):
+                data["funder"] = data["organisation"].label
+            else:
+                self.add_error("funder", "Indiquez le financeur ou choisissez son organisation.")
+        planned, granted, spent = data.get("planned"), data.get("granted"), data.get("spent")
+        amounts = [name for name in ("planned", "granted", "spent") if name not in self.errors]
+        if len(amounts) == 3 and planned is None and granted is None and spent is None:
+            self.add_error("planned", "Indiquez au moins un montant : prévu, accordé ou dépensé.")
+        for name in amounts:
+            if data.get(name) is not None and data[name] < 0:
+                self.add_error(name, "Un montant ne peut pas être négatif.")
+        if granted is not None and spent is not None and granted >= 0 and spent > granted:
+            self.add_error(
+                "spent",
+                f"Le montant dépensé ({euros(spent)}) dépasse le montant accordé ({euros(granted)}) : "
+                "corrigez l'un ou l'autre.",
+            )
+        return data
+
+    def _get_validation_exclusions(self):
+        # clean() says what the two check constraints hold, beside the field in French.
+        return super()._get_validation_exclusions() | {"planned", "granted", "spent"}
+
+
+class NewFinancingForm(FinancingForm):
+    version = None
+
+
+class TagsForm(forms.Form):
+    """The fiche's themes (the CAF's fields of action) and the publics it targets, ticked among
+    the lists the installation's administrators keep (given once: no query per rendering)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    themes = forms.TypedMultipleChoiceField(
+        label="Thématiques", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    audiences = forms.TypedMultipleChoiceField(
+        label="Publics visés", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, action: Action, themes, audiences, current=None, **kwargs):
+        kwargs.setdefault("auto_id", "thematiques-%s")
+        super().__init__(*args, **kwargs)
+        self.lists = {"themes": {t.pk: t for t in themes}, "audiences": {a.pk: a for a in audiences}}
+        for name, items in self.lists.items():
+            self.fields[name].choices = [(pk, item.name) for pk, item in items.items()]
+            self.fields[name].error_messages["invalid_choice"] = (
+                "Cette entrée n'est plus dans la liste : rechargez la page."
+            )
+        if not self.is_bound:
+            self.initial["version"] = action.version
+            current = current or {}
+            self.initial["themes"] = [t.pk for t in current.get("themes", [])]
+            self.initial["audiences"] = [a.pk for a in current.get("audiences", [])]
+
+    def clean(self):
+        data = super().clean()
+        for name, items in self.lists.items():
+            if name in data:
+                data[name] = [items[pk] for pk in data[name]]
+        return data
 
 
 class NoteForm(ItemForm):

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from types import SimpleNamespace
 
 from django.db.models import CharField, F, JSONField, OuterRef, Subquery, Value
 from django.db.models.functions import JSONObject
 
+from actions.amounts import euros
 from actions.models import (
     IMPORT_REASON,
     IMPORT_REASON_PREFIX,
@@ -22,6 +24,7 @@ from actions.models import (
     ActionPartner,
     CalendarEntry,
     Condition,
+    Financing,
     Note,
     Status,
     Step,
@@ -33,7 +36,7 @@ class JournalEntry:
     at: datetime.datetime
     action_id: int
     user: object | None  # the user who made the change; None for imports and commands
-    kind: str  # "action", "step", "calendar", "partner", "condition", "note"
+    kind: str  # "action", "step", "calendar", "partner", "condition", "note", "financing"
     text: str
     reason: str = ""  # "import du 30/11/2026 de val-aigo.xlsx" for a change an import made
 
@@ -145,6 +148,23 @@ def _condition_lines(old, new) -> list[str]:
     return [f"Condition : {_quote(old.text)} → {_quote(new.text)}"] if old.text != new.text else []
 
 
+def _financing_label(line) -> str:
+    amounts = [
+        f"{label} {euros(getattr(line, name))}"
+        for name, label in (("planned", "prévu"), ("granted", "accordé"), ("spent", "dépensé"))
+        if getattr(line, name) is not None
+    ]
+    head = " — ".join(str(part) for part in (line.funder, line.scheme, line.year) if part)
+    return f"{head} ({', '.join(amounts)})" if amounts else head
+
+
+def _financing_lines(old, new) -> list[str]:
+    if old is None:
+        return [f"Ligne de financement ajoutée : {_quote(_financing_label(new))}"]
+    before, after = _financing_label(old), _financing_label(new)
+    return [f"Financement : {_quote(before)} → {_quote(after)}"] if before != after else []
+
+
 def _note_lines(old, new) -> list[str]:
     return [f"Note de suivi ajoutée : {_quote(new.text)}"] if old is None else []
 
@@ -155,6 +175,7 @@ _REMOVED = {
     "partner": lambda row: f"Partenaire retiré : {_quote(_partner_label(row))}",
     "condition": lambda row: f"Condition supprimée : {_quote(row.text)}",
     "note": lambda row: f"Note de suivi supprimée : {_quote(row.text)}",
+    "financing": lambda row: f"Ligne de financement supprimée : {_quote(_financing_label(row))}",
     "action": lambda row: "Fiche supprimée",
 }
 
@@ -167,6 +188,7 @@ class _Source:
     describe: Callable
     fields: tuple[str, ...]  # what `describe` reads of a row
     dates: tuple[str, ...] = ()  # those of `fields` that are dates (JSON carries them as text)
+    amounts: tuple[str, ...] = ()  # those that are decimals (JSON carries them as numbers)
 
 
 _SOURCES = [
@@ -189,6 +211,14 @@ _SOURCES = [
     _Source("partner", ActionPartner, "action_id", _partner_lines, ("name", "role", "organisation_id")),
     _Source("condition", Condition, "action_id", _condition_lines, ("text",)),
     _Source("note", Note, "action_id", _note_lines, ("text",)),
+    _Source(
+        "financing",
+        Financing,
+        "action_id",
+        _financing_lines,
+        ("funder", "scheme", "year", "planned", "granted", "spent"),
+        amounts=("planned", "granted", "spent"),
+    ),
 ]
 
 
@@ -251,13 +281,16 @@ def _row(source: _Source, values: dict | None, raw: dict):
     for name in source.dates:
         if values.get(name):
             values[name] = datetime.date.fromisoformat(values[name][:10])
+    for name in source.amounts:
+        if values.get(name) is not None:
+            values[name] = Decimal(str(values[name]))
     return SimpleNamespace(**values, history_change_reason=raw["j_reason"])
 
 
 def journal(
     action_ids, *, since: datetime.datetime | None = None, limit: int | None = None
 ) -> list[JournalEntry]:
-    """Readable changes of the given fiches, newest first: one query (a UNION of the six
+    """Readable changes of the given fiches, newest first: one query (a UNION of the seven
     kinds of history), whatever the history's length when `limit` bounds it. `limit` counts
     history rows (a row makes one line or a few, a row with nothing readable none)."""
     action_ids = list(action_ids)

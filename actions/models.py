@@ -1,9 +1,12 @@
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, CharField, Exists, JSONField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast, JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -87,6 +90,53 @@ def _represents(user, plan, organisation_lookup: str, value):
     return Exists(PlanRole.objects.filter(user=user, role=Role.CONTRIBUTOR, plan=plan, **{lookup: value}))
 
 
+# The largest amount a financing line holds (14 digits, 2 of them cents): a larger figure is a
+# typo. The open format bounds its amounts the same (plan_format.LARGEST_AMOUNT).
+LARGEST_AMOUNT = Decimal("999999999999.99")
+
+
+def validate_amount(value: Decimal) -> None:
+    if value < 0:
+        raise ValidationError("Un montant ne peut pas être négatif.")
+    if value > LARGEST_AMOUNT:
+        raise ValidationError("Montant invraisemblable : 999 999 999 999,99 € au plus.")
+
+
+class Tag(models.Model):
+    """An entry of a list an installation administrator manages in the admin (the CAF's
+    fields of action, the publics a fiche targets); fiches are tagged with them."""
+
+    name = models.CharField("nom", max_length=100, unique=True)
+    slug = models.SlugField("identifiant (adresse)", max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Theme(Tag):
+    """A field of action of the CAF: petite enfance, parentalité, accès aux droits…"""
+
+    class Meta(Tag.Meta):
+        verbose_name = "thématique"
+        verbose_name_plural = "thématiques (champs d'intervention)"
+
+    def get_absolute_url(self) -> str:
+        return reverse("theme_fiches", kwargs={"slug": self.slug})
+
+
+class Audience(Tag):
+    """A public a fiche targets: an age band (0–3 ans…), the families, the parents…"""
+
+    class Meta(Tag.Meta):
+        verbose_name = "public visé"
+        verbose_name_plural = "publics visés"
+
+
 class Status(models.TextChoices):
     PLANNED = "planned", "À venir"
     IN_PROGRESS = "in_progress", "En cours"
@@ -97,6 +147,24 @@ class Status(models.TextChoices):
 
 # A fiche that is finished or given up can no longer be late.
 OPEN_STATUSES = [Status.PLANNED, Status.IN_PROGRESS, Status.ON_HOLD]
+
+
+class JSONList(models.Aggregate):
+    """Rows aggregated into a JSON array, on PostgreSQL and SQLite alike."""
+
+    function = "JSONB_AGG"  # jsonb: Django reads it as text and parses it itself
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+def json_rows(queryset, **fields) -> Subquery:
+    """The rows of `queryset` (correlated to the outer fiche by its `action` column) as one JSON
+    array of objects holding `fields`: a fiche's few tags or financing lines read with the fiche
+    itself, not by a query of their own. NULL when there are none."""
+    rows = queryset.order_by().values("action").annotate(rows=JSONList(JSONObject(**fields))).values("rows")
+    return Subquery(rows, output_field=JSONField())
 
 
 class ActionQuerySet(models.QuerySet):
@@ -159,6 +227,21 @@ class ActionQuerySet(models.QuerySet):
             | Exists(Step.objects.filter(action=OuterRef("pk"), commune=organisation))
         )
 
+    def tagged(self, *, theme: str | None = None, audience: str | None = None):
+        """Fiches tagged with the theme and/or the public of these slugs."""
+        queryset = self
+        if theme:
+            queryset = queryset.filter(
+                Exists(Action.themes.through.objects.filter(action=OuterRef("pk"), theme__slug=theme))
+            )
+        if audience:
+            queryset = queryset.filter(
+                Exists(
+                    Action.audiences.through.objects.filter(action=OuterRef("pk"), audience__slug=audience)
+                )
+            )
+        return queryset
+
     def due_between(self, start: datetime.date, end: datetime.date):
         """Open fiches with a calendar entry ending within [start, end]."""
         return self.filter(
@@ -170,6 +253,39 @@ class ActionQuerySet(models.QuerySet):
         """What a list of fiches shows: axis, pilots, lateness. Two queries whatever the size."""
         return (
             self.select_related("axis", "plan").prefetch_related("pilots").with_deadline().order_by("number")
+        )
+
+    def with_tags_and_financing(self):
+        """Annotate `theme_rows`, `audience_rows` and `financing_rows`: the fiche's themes, the
+        publics it targets and its financing lines, as JSON read in the fiche's own query (see
+        Action.themes_list, audiences_list, financing_list). Amounts travel as text, exactly."""
+        amount = {name: Cast(name, CharField()) for name in ("planned", "granted", "spent")}
+        return self.annotate(
+            theme_rows=json_rows(
+                Action.themes.through.objects.filter(action=OuterRef("pk")),
+                id="theme_id",
+                name="theme__name",
+                slug="theme__slug",
+                position="theme__position",
+            ),
+            audience_rows=json_rows(
+                Action.audiences.through.objects.filter(action=OuterRef("pk")),
+                id="audience_id",
+                name="audience__name",
+                slug="audience__slug",
+                position="audience__position",
+            ),
+            financing_rows=json_rows(
+                Financing.objects.filter(action=OuterRef("pk")),
+                id="id",
+                version="version",
+                position="position",
+                funder="funder",
+                organisation_id="organisation_id",
+                scheme="scheme",
+                year="year",
+                **amount,
+            ),
         )
 
     def with_details(self):
@@ -234,6 +350,10 @@ class Action(Versioned):
     status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.PLANNED)
     progress = models.PositiveSmallIntegerField(
         "avancement (%)", default=0, help_text="Une fiche réalisée est à 100 %."
+    )
+    themes = models.ManyToManyField(Theme, verbose_name="thématiques", related_name="actions", blank=True)
+    audiences = models.ManyToManyField(
+        Audience, verbose_name="publics visés", related_name="actions", blank=True
     )
     archived_at = models.DateTimeField("archivée le", null=True, blank=True, editable=False)
     # The same fiche in the plan this one renews (reporting.renewal): "Suite de l'action N".
@@ -313,6 +433,28 @@ class Action(Versioned):
                 }
             )
 
+    def themes_list(self) -> list[Theme]:
+        """The fiche's themes, in the list's order: from with_tags_and_financing() when it was
+        read so, otherwise one query."""
+        return _tags(self, "theme_rows", Theme, self.themes)
+
+    def audiences_list(self) -> list[Audience]:
+        return _tags(self, "audience_rows", Audience, self.audiences)
+
+    def financing_list(self) -> list["Financing"]:
+        """The fiche's financing lines in order (see themes_list)."""
+        if not hasattr(self, "financing_rows"):
+            return list(self.financing.all())
+        lines = []
+        for row in sorted(self.financing_rows or [], key=lambda row: (row["position"], row["id"])):
+            for name in ("planned", "granted", "spent"):
+                row[name] = Decimal(row[name]) if row[name] is not None else None
+            pk = row.pop("id")
+            line = Financing(action=self, pk=pk, **row)
+            line._state.adding, line._state.db = False, self._state.db
+            lines.append(line)
+        return lines
+
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
@@ -344,6 +486,13 @@ class Action(Versioned):
             tops = [(s, [c for c in steps if c.parent_id == s.pk]) for s in steps if s.parent_id is None]
         counted = [leaf for step, children in tops for leaf in (children or [step])]
         return sum(leaf.done for leaf in counted), len(counted)
+
+
+def _tags(action: Action, attribute: str, model, related) -> list:
+    if not hasattr(action, attribute):
+        return list(related.all())
+    rows = sorted(getattr(action, attribute) or [], key=lambda row: (row["position"], row["name"]))
+    return [model(pk=row["id"], name=row["name"], slug=row["slug"], position=row["position"]) for row in rows]
 
 
 class StepQuerySet(models.QuerySet):
@@ -485,6 +634,73 @@ class CalendarEntry(Versioned):
 
     def __str__(self) -> str:
         return f"{self.label} : {self.description}" if self.description else self.label
+
+
+def amount_field(verbose_name: str) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name, max_digits=14, decimal_places=2, null=True, blank=True, validators=[validate_amount]
+    )
+
+
+class Financing(Versioned):
+    """A financing line of the fiche: who funds it (an organisation of the plan, or its name as
+    written), under which scheme, for which year, and the amounts planned, granted, spent."""
+
+    action = models.ForeignKey(
+        Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="financing"
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+    funder = models.CharField("financeur (tel qu'écrit)", max_length=200)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name="organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="financing",
+    )
+    scheme = models.CharField(
+        "dispositif",
+        max_length=200,
+        blank=True,
+        help_text="Ex. « Bonus territoire CTG », « Prestation de service ».",
+    )
+    year = models.PositiveSmallIntegerField(
+        "année",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)],
+    )
+    planned = amount_field("montant prévu (€)")
+    granted = amount_field("montant accordé (€)")
+    spent = amount_field("montant dépensé (€)")
+
+    history = HistoricalRecords(excluded_fields=["version"], verbose_name="historique du financement")
+
+    class Meta:
+        verbose_name = "ligne de financement"
+        verbose_name_plural = "financements"
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(planned=None) | Q(planned__gte=0))
+                & (Q(granted=None) | Q(granted__gte=0))
+                & (Q(spent=None) | Q(spent__gte=0)),
+                name="financing_amounts_not_negative",
+                violation_error_message="Un montant ne peut pas être négatif.",
+            ),
+            models.CheckConstraint(
+                condition=Q(granted=None) | Q(spent=None) | Q(spent__lte=models.F("granted")),
+                name="financing_spent_within_granted",
+                violation_error_message="Le montant dépensé ne peut pas dépasser le montant accordé.",
+            ),
+        ]
+        # Serves the fiche page (the lines of a fiche, in order) and the totals by fiche.
+        indexes = [models.Index(fields=["action", "position"], name="financing_action_order")]
+
+    def __str__(self) -> str:
+        parts = [self.funder, self.scheme, str(self.year or "")]
+        return " — ".join(part for part in parts if part)
 
 
 class Indicator(Versioned):

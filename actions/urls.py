@@ -21,6 +21,7 @@ urlpatterns = [
     path(f"{fiche}statut/", views.action_status, name="action_status"),
     path(f"{fiche}pilotage/", views.action_pilots, name="action_pilots"),
     path(f"{fiche}notes/", views.note_create, name="note_create"),
+    path(f"{fiche}thematiques/", views.action_tags, name="action_tags"),
     path(f"{fiche}organisations/", views.organisation_search, name="organisation_search"),
     path(f"{fiche}etapes/<int:pk>/cocher/", views.step_toggle, name="step_toggle"),
     path(f"{fiche}etapes/<int:pk>/deplacer/", views.step_move, name="step_move"),

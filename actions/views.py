@@ -21,21 +21,24 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from actions import forms
+from actions import amounts, forms
 from actions.journal import journal
 from actions.listing import fiches_list
 from actions.models import (
     IMPORT_REASON,
     Action,
     ActionPartner,
+    Audience,
     CalendarEntry,
     Condition,
+    Financing,
     Indicator,
     IndicatorValue,
     Note,
     PlanImport,
     StaleVersion,
     Step,
+    Theme,
 )
 from actions.permissions import FicheAccess, get_fiche_for_user, get_rw_fiche_for_user, may_edit_step
 from actions.plan_io import open_format, spreadsheet
@@ -78,7 +81,7 @@ NEXT_STEPS = 3
 
 def _fiches():
     """What every fiche view reads with the fiche itself: its plan, axis and lateness."""
-    return Action.objects.select_related(*PAGE_FIELDS).with_deadline()
+    return Action.objects.select_related(*PAGE_FIELDS).with_deadline().with_tags_and_financing()
 
 
 def _fiche_for_user(request: HttpRequest, slug: str, number: int) -> tuple[Action, FicheAccess]:
@@ -128,6 +131,8 @@ EDITABLE = {
     "calendrier": "calendar",
     "indicateurs": "indicators",
     "valeurs": "indicators",
+    "financements": "financing",
+    "thematiques": "tags",
 }
 # Partial → the id of the section it draws (where a plain POST lands back on the page).
 ANCHORS = {
@@ -141,6 +146,8 @@ ANCHORS = {
     "notes": "notes",
     "indicators": "indicateurs",
     "journal": "journal",
+    "financing": "financements",
+    "tags": "thematiques",
 }
 PART_OF_ANCHOR = {anchor: part for part, anchor in ANCHORS.items()}
 # What each partial reads (the loaders below); "page" is everything.
@@ -158,6 +165,8 @@ NEEDS = {
     "notes": ["notes"],
     "journal": ["journal"],
     "decisions": ["decisions"],
+    "financing": ["financing"],
+    "tags": ["tags"],
 }
 PAGE = [
     "pilots",
@@ -169,6 +178,8 @@ PAGE = [
     "notes",
     "decisions",
     "journal",
+    "financing",
+    "tags",
 ]
 # After a write, what else on the page changed and follows out of band (htmx only).
 FOLLOWS = {
@@ -181,6 +192,8 @@ FOLLOWS = {
     "calendar": ["summary", "state", "journal"],
     "notes": ["journal"],
     "indicators": [],
+    "financing": ["journal"],
+    "tags": [],
 }
 ANNOUNCE = {
     "status": "Statut enregistré",
@@ -191,6 +204,8 @@ ANNOUNCE = {
     "calendar": "Échéance enregistrée",
     "notes": "Note ajoutée",
     "indicators": "Indicateur enregistré",
+    "financing": "Financement enregistré",
+    "tags": "Thématiques et publics enregistrés",
 }
 
 
@@ -349,6 +364,14 @@ class Page:
             decision._prefetched_objects_cache = {"actions": named}
         self.context["decisions"] = [decision for decision, _ in decisions.values()]
 
+    def _load_financing(self) -> None:
+        self.context["financing"] = self.action.financing_list()  # read with the fiche
+        self.context["financing_totals"] = amounts.totals(self.context["financing"])
+
+    def _load_tags(self) -> None:
+        self.context["themes"] = self.action.themes_list()  # read with the fiche
+        self.context["audiences"] = self.action.audiences_list()
+
     def _load_journal(self) -> None:
         self.context["journal"] = journal([self.action.pk], limit=JOURNAL_LIMIT)
 
@@ -423,6 +446,14 @@ class Page:
                 return forms.NewIndicatorForm()
             item = _by_pk(ctx["indicators"], pk)
             return item and forms.IndicatorForm(instance=item)
+        if section == "financements":
+            kwargs = _choices(section, self.action)
+            if editing.new:
+                return forms.NewFinancingForm(**kwargs)
+            item = _by_pk(ctx["financing"], pk)
+            return item and forms.FinancingForm(instance=item, **kwargs)
+        if section == "thematiques":
+            return _tags_form(self.action, current=ctx)
         if section == "valeurs":
             if editing.new:
                 indicator = _by_pk(ctx["indicators"], int(pk.split("-")[1]))
@@ -645,10 +676,13 @@ def _save_versioned(
     try:
         with transaction.atomic():
             obj = model.locked(pk, version=form.cleaned_data["version"])
-            pilots = changes.pop("pilots", None)
+            # Many-to-many fields are set after the save (which moves the version on).
+            related = {
+                name: changes.pop(name) for name in ("pilots", "themes", "audiences") if name in changes
+            }
             obj.save_edit(by=request.user, **changes)
-            if pilots is not None:
-                obj.pilots.set(pilots)
+            for name, value in related.items():
+                getattr(obj, name).set(value)
     except StaleVersion as stale:
         refused = refuse(form, stale)
         return _respond(request, action, access, part, editing=editing, form=refused, status=409)
@@ -681,6 +715,44 @@ def action_pilots(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     changes = {"pilotage": form.cleaned_data["pilotage"], "pilots": form.cleaned_data["pilots"]}
     return _save_versioned(
         request, action, access, "pilots", form, Action, action.pk, changes, editing=editing
+    )
+
+
+def _tags_form(action: Action, data=None, *, current=None) -> forms.TagsForm:
+    """The themes and publics form, over the lists the installation keeps (two queries)."""
+    return forms.TagsForm(
+        data,
+        action=action,
+        themes=list(Theme.objects.all()),
+        audiences=list(Audience.objects.all()),
+        current=current,
+    )
+
+
+@require_POST
+def action_tags(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    action, access = _rw_fiche_for_user(request, slug, number)
+    form = _tags_form(action, request.POST)
+    editing = Editing("thematiques")
+    if not form.is_valid():
+        return _respond(request, action, access, "tags", editing=editing, form=form, status=422)
+    changes = {"themes": form.cleaned_data["themes"], "audiences": form.cleaned_data["audiences"]}
+
+    def refuse(form, stale):
+        data = form.data.copy()
+        data["version"] = str(stale.current.version)
+        fresh = _tags_form(stale.current, data)
+        fresh.is_valid()
+        fresh.add_error(
+            None,
+            _stale_message(
+                stale, "Vos changements n'ont pas été enregistrés : vérifiez-les, puis enregistrez à nouveau."
+            ),
+        )
+        return fresh
+
+    return _save_versioned(
+        request, action, access, "tags", form, Action, action.pk, changes, editing=editing, refuse=refuse
     )
 
 
@@ -729,6 +801,9 @@ SECTIONS = {
         Indicator, forms.IndicatorForm, forms.NewIndicatorForm, "indicators", "l'indicateur"
     ),
     "valeurs": Section(IndicatorValue, forms.IndicatorValueForm, None, "indicators", "la valeur"),
+    "financements": Section(
+        Financing, forms.FinancingForm, forms.NewFinancingForm, "financing", "la ligne de financement"
+    ),
 }
 
 
@@ -737,6 +812,8 @@ def _choices(section: str, action: Action) -> dict:
         return {"communes": list(action.plan.communes.order_by("name"))}
     if section == "partenaires":
         return {"organisations": list(forms.plan_organisations(action.plan))}
+    if section == "financements":
+        return {"organisations": list(forms.plan_organisations(action.plan)), "plan": action.plan}
     return {}
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import (
     Count,
+    DecimalField,
     F,
     FilteredRelation,
     FloatField,
@@ -28,7 +29,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from actions.forms import DUE_SOON_DAYS
-from actions.models import Action, Status, Step
+from actions.models import Action, Financing, Status, Step, Theme
 from axes.models import Axis, Plan
 from partners.models import Organisation
 from reporting import charts
@@ -439,3 +440,69 @@ def filtered_plans(
     if no_copil_months:
         rows = rows.filter(Q(last_copil=None) | Q(last_copil__lt=months_before(today, no_copil_months)))
     return rows.order_by(*PLAN_SORTS.get(sort, PLAN_SORTS["territory"]), "territory", "pk")
+
+
+# ---------------------------------------------------------------------------
+# One theme across every plan the user may read (for the CAF: every plan it signed)
+
+
+def _financing_sum(field_name: str) -> Subquery:
+    """The sum of one amount over the outer fiche's financing lines (NULL when none gives it)."""
+    lines = Financing.objects.filter(action=OuterRef("pk")).order_by().values("action")
+    return Subquery(lines.annotate(total=Sum(field_name)).values("total"), output_field=DecimalField())
+
+
+def themed_fiches(user, theme_slug: str, *, audience_slug: str = "", today: datetime.date | None = None):
+    """The fiches in force tagged with a theme (and a public, if given) in every plan the user
+    may read (Plan.objects.visible_to: a CAF's staff read every plan their CAF signed), each
+    with its plan, lateness and financing totals (`planned`, `granted`, `spent`), by territory
+    then number. A queryset, to be paged: its rows in one query, whatever the plans' number."""
+    return (
+        Action.objects.filter(plan__in=Plan.objects.visible_to(user))
+        .tagged(theme=theme_slug, audience=audience_slug or None)
+        .with_deadline(today)
+        .select_related("plan", "axis")
+        .annotate(
+            planned=_financing_sum("planned"),
+            granted=_financing_sum("granted"),
+            spent=_financing_sum("spent"),
+        )
+        .order_by("plan__territory", "plan__start_year", "number")
+    )
+
+
+def themed_totals(fiches) -> dict:
+    """What the theme's page says of all its fiches, whatever page is shown: how many, in how
+    many plans, their mean progress (abandoned ones aside), how many late, and their financing
+    added up. Two queries."""
+    kept = ~Q(status=Status.ABANDONED)
+    figures = fiches.order_by().aggregate(
+        fiches=Count("pk"),
+        plans=Count("plan", distinct=True),
+        progress_sum=Sum("progress", filter=kept),
+        progress_n=Count("pk", filter=kept),
+        late=Count("pk", filter=Q(is_late=True)),
+    )
+    money = Financing.objects.filter(action__in=fiches.order_by().values("pk")).aggregate(
+        planned=Sum("planned"), granted=Sum("granted"), spent=Sum("spent")
+    )
+    n = figures.pop("progress_n")
+    progress_sum = figures.pop("progress_sum") or 0
+    return {**figures, "progress": round(progress_sum / n) if n else 0, **money}
+
+
+def themes_of(user) -> list:
+    """Every theme of the installation's list, each with `fiches`: how many fiches in force of
+    the plans the user may read it tags. One query."""
+    tagged = (
+        Action.themes.through.objects.filter(
+            theme=OuterRef("pk"),
+            action__archived_at=None,
+            action__plan__in=Plan.objects.visible_to(user),
+        )
+        .order_by()
+        .values("theme")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(Theme.objects.annotate(fiches=Coalesce(Subquery(tagged, output_field=IntegerField()), 0)))

@@ -4,6 +4,8 @@ from reporting import document_views, views
 
 urlpatterns = [
     path("tableau-de-bord/", views.plans_dashboard, name="plans_dashboard"),
+    path("thematiques/", views.themes, name="themes"),
+    path("thematiques/<slug:slug>/", views.theme_fiches, name="theme_fiches"),
     path("plans/<slug:slug>/tableau-de-bord/", views.dashboard, name="dashboard"),
     path("plans/<slug:slug>/communes/<str:insee>/", views.commune_dashboard, name="commune_dashboard"),
     path("plans/<slug:slug>/reunions/", views.meetings, name="meetings"),

@@ -12,14 +12,23 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from actions.models import Action
+from actions.models import Action, Audience, Theme
 from axes.models import Plan
 from axes.permissions import get_plan_for_user
 from ctg.middleware import repeatable
 from reporting import documents, exports, ics
 from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm, PlansFilterForm
 from reporting.models import CalendarFeedToken, Decision, Frequency, ReminderPreference, ReportStatus
-from reporting.overview import commune_overview, filtered_plans, plan_line, plan_overview, plans_totals
+from reporting.overview import (
+    commune_overview,
+    filtered_plans,
+    plan_line,
+    plan_overview,
+    plans_totals,
+    themed_fiches,
+    themed_totals,
+    themes_of,
+)
 from reporting.reminders import ReminderPreferenceForm, preference_of, user_pk_from_token
 from reporting.renewal import RenewalError, RenewalForm, may_renew, renew_plan
 from reporting.reports import ReportError, build_report
@@ -97,6 +106,45 @@ def plans_dashboard(request: HttpRequest) -> HttpResponse:
         ],
     }
     return render(request, "reporting/plans.html", context)
+
+
+THEMED_PER_PAGE = 50
+
+
+@require_GET
+def themes(request: HttpRequest) -> HttpResponse:
+    """The CAF's fields of action, each with how many fiches of the plans the user may read it
+    tags; choosing one (a link, or the form without JavaScript) opens its fiches."""
+    chosen = request.GET.get("thematique", "")
+    if chosen:
+        theme = Theme.objects.filter(slug=chosen).first()
+        if theme:
+            return redirect(theme)
+    return render(request, "reporting/themes.html", {"themes": themes_of(request.user), "chosen": chosen})
+
+
+@require_GET
+def theme_fiches(request: HttpRequest, slug: str) -> HttpResponse:
+    """One theme across every plan the user may read (for the CAF's staff: every plan their CAF
+    signed; for anyone else, the plans they hold a role on): each fiche with its territory,
+    status, progress and financing, paged; the totals cover them all. The same queries for one
+    plan as for fifty (tests/reporting/test_theme_view.py)."""
+    theme = get_object_or_404(Theme, slug=slug)
+    audiences = list(Audience.objects.all())
+    audience = next((a for a in audiences if a.slug == request.GET.get("public", "")), None)
+    fiches = themed_fiches(request.user, theme.slug, audience_slug=audience.slug if audience else "")
+    totals = themed_totals(fiches)
+    paginator = Paginator(fiches, THEMED_PER_PAGE)
+    paginator.count = totals["fiches"]  # counted with the totals: no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "theme": theme,
+        "audiences": audiences,
+        "audience": audience,
+        "page": page,
+        "totals": totals,
+    }
+    return render(request, "reporting/theme.html", context)
 
 
 def _plan(request: HttpRequest, slug: str) -> Plan:

@@ -214,3 +214,33 @@ def imported_plan(n_actions: int = 3):
     data = json.loads(json.dumps(open_format.export_plan(plan)))
     plan.delete()
     return open_format.import_plan(data).plan, data
+
+
+class FinancingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "actions.Financing"
+
+    action = factory.SubFactory(ActionFactory)
+    funder = "CAF de la Haute-Garonne"
+    scheme = "Bonus territoire CTG"
+    year = 2025
+    planned = 10000
+    granted = None
+    spent = None
+
+
+def theme(name: str, slug: str | None = None):
+    """A theme of the installation's list (the seeded ones are flushed by transactional tests)."""
+    from django.utils.text import slugify
+
+    from actions.models import Theme
+
+    return Theme.objects.get_or_create(slug=slug or slugify(name), defaults={"name": name})[0]
+
+
+def audience(name: str, slug: str | None = None):
+    from django.utils.text import slugify
+
+    from actions.models import Audience
+
+    return Audience.objects.get_or_create(slug=slug or slugify(name), defaults={"name": name})[0]

@@ -4,6 +4,8 @@ from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
 
+from actions.amounts import euros as format_euros
+
 register = template.Library()
 
 NNBSP = "\u202f"  # espace fine insécable
@@ -33,6 +35,12 @@ def figure(value):
 
     decimals = 0 if value == int(value) else 2
     return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def euros(value):
+    """ "12 500 €"; "—" when there is no amount."""
+    return format_euros(value)
 
 
 @register.simple_tag
