@@ -161,5 +161,5 @@ def test_the_fiche_page_reads_its_lines_and_tags_with_the_fiche(
     action.audiences.add(audience("Familles"))
     with django_assert_max_num_queries(MAX_QUERIES):
         page = coordinator.get(url(action)).text
-    assert page.count("Bonus territoire CTG") == 5 and "50\u00a0000\u00a0€" in page  # the total
+    assert page.count("<td>Bonus territoire CTG</td>") == 5 and "50\u00a0000\u00a0€" in page  # the total
     assert "Parentalité" in page and "Familles" in page
