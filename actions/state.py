@@ -15,6 +15,7 @@ from actions.models import (
     ActionPartner,
     CalendarEntry,
     Condition,
+    Financing,
     Indicator,
     IndicatorValue,
     Note,
@@ -45,9 +46,12 @@ def plan_state(plan: Plan) -> str:
         "indicateur": Indicator.history.filter(action_id__in=action_ids),
         "valeur": IndicatorValue.history.filter(indicator_id__in=indicator_ids),
         "note": Note.history.filter(action_id__in=action_ids),
+        "financement": Financing.history.filter(action_id__in=action_ids),
     }
     links = {
         "pilotes": Action.pilots.through.objects.filter(action__plan_id=plan.pk),
+        "thematiques": Action.themes.through.objects.filter(action__plan_id=plan.pk),
+        "publics": Action.audiences.through.objects.filter(action__plan_id=plan.pk),
         "signataires": Plan.signatories.through.objects.filter(plan_id=plan.pk),
         "communes": Plan.communes.through.objects.filter(plan_id=plan.pk),
     }
