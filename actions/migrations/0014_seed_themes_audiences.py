@@ -44,6 +44,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("actions", "0012_themes_audiences_financing")]
+    dependencies = [("actions", "0013_themes_audiences_financing")]
 
     operations = [migrations.RunPython(seed, unseed)]

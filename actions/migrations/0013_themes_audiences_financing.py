@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('actions', '0011_journal_indexes'),
+        ('actions', '0012_action_objective'),
         ('partners', '0004_form_submission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
