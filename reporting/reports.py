@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from actions.models import OPEN_STATUSES, Action, Status
 from actions.state import aggregate, plan_state
 from axes.models import Finding, Plan
-from reporting.models import Decision, Instance, Meeting
+from reporting.models import Decision, Document, Instance, Meeting
 from reporting.overview import plan_overview, status_counts
 from reporting.pdf import render_pdf
 from reporting.snapshot import Fiche, StepLine, end_of_year, fiches_at, fiches_now, new_notes
@@ -69,10 +69,21 @@ class CarriedFiche(Fiche):
     "Suite de l'action N du plan X" (Action.previous)."""
 
     previous: str = ""
+    # The documents joined to the fiche and its notes: (name, date added), oldest first. Their
+    # names and dates only: a report never holds a document's content.
+    documents: tuple[tuple[str, datetime.date], ...] = ()
 
 
 def with_previous(plan: Plan, fiches: list[Fiche]) -> list[CarriedFiche]:
-    """The fiches, each told where it comes from (reporting.renewal). One query."""
+    """The fiches, each told where it comes from (reporting.renewal) and which documents it
+    holds. Two queries."""
+    joined: dict[int, list] = {}
+    for action_id, name, at in (
+        Document.objects.filter(action_id__in=[fiche.pk for fiche in fiches])
+        .order_by("uploaded_at", "pk")
+        .values_list("action_id", "name", "uploaded_at")
+    ):
+        joined.setdefault(action_id, []).append((name, timezone.localdate(at)))
     origins = {
         pk: f"Suite de l'action {number} du plan « {title} » ({start}-{end})"
         for pk, number, title, start, end in Action.objects.filter(
@@ -87,7 +98,11 @@ def with_previous(plan: Plan, fiches: list[Fiche]) -> list[CarriedFiche]:
     }
     names = [f.name for f in fields(Fiche)]
     return [
-        CarriedFiche(**{name: getattr(fiche, name) for name in names}, previous=origins.get(fiche.pk, ""))
+        CarriedFiche(
+            **{name: getattr(fiche, name) for name in names},
+            previous=origins.get(fiche.pk, ""),
+            documents=tuple(joined.get(fiche.pk, ())),
+        )
         for fiche in fiches
     ]
 
@@ -285,6 +300,7 @@ def fingerprint(plan: Plan) -> str:
         .annotate(
             meetings_mark=aggregate(Meeting.history.filter(plan_id=plan.pk), "MAX", "history_id"),
             decisions_mark=aggregate(decisions, "MAX", "history_id"),
+            documents_mark=aggregate(Document.history.filter(plan_id=plan.pk), "MAX", "history_id"),
             links_n=aggregate(links, "COUNT", "pk"),
             links_max=aggregate(links, "MAX", "pk"),
         )
@@ -298,6 +314,7 @@ def fingerprint(plan: Plan) -> str:
             "level_gender",
             "meetings_mark",
             "decisions_mark",
+            "documents_mark",
             "links_n",
             "links_max",
         )

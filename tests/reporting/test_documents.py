@@ -362,3 +362,30 @@ def test_backup_empty_database_restore_then_download_the_same_bytes(db, client, 
     call_command("import_plan", str(alone / "plan.json"), stdout=out)
     assert "3 document(s) non restauré(s)" in out.getvalue()
     assert Document.objects.count() == 3
+
+
+def test_listed_in_the_fiche_pdf_and_the_dossier_copil_names_and_dates_only(db, client, media, tmp_path):
+    import subprocess
+
+    from django.core.management import call_command
+
+    action = ActionFactory(number=4, title="Lieu d'accueil enfants-parents")
+    plan = action.plan
+    coordinator = grant(UserFactory(), plan, Role.COORDINATOR)
+    client.force_login(coordinator)
+    upload(client, add_url(action), "Convention signée.pdf", files.PDF)
+    upload(client, add_url(action), "budget.xlsx", files.xlsx())
+    today = timezone.localdate().strftime("%d/%m/%Y")
+    for kind, options in [("fiche", {"fiche": 4}), ("copil", {})]:
+        out = tmp_path / f"{kind}.pdf"
+        call_command("report", kind, plan.slug, output=str(out), **options)
+        text = " ".join(
+            subprocess.run(
+                ["pdftotext", str(out), "-"], capture_output=True, check=True, text=True
+            ).stdout.split()
+        )
+        assert (
+            f"Documents joints • Convention signée.pdf (ajouté le {today}) • budget.xlsx (ajouté le {today})"
+            in text
+        )
+        assert "Présents" not in text  # the spreadsheet's content is never printed
