@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, CharField, Exists, JSONField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -193,6 +193,27 @@ class ActionQuerySet(models.QuerySet):
             | _represents(user, OuterRef("plan"), "partnerships__action", OuterRef("pk"))
             | _represents(user, OuterRef("plan"), "steps__action", OuterRef("pk"))
         ).filter(plan__closed_at=None)
+
+    def with_lineage(self, user):
+        """The fiche's other lives (reporting.renewal, Action.previous), in the same query: the
+        fiche it carries on (`previous`, its plan) with `previous_readable`, and the first fiche
+        carrying it on into a next plan (`next_number`, `next_plan_slug`, `next_plan_title`,
+        `next_plan_years`), each only where the user may read the other plan."""
+        readable = Plan.objects.visible_to(user)
+        following = Action.objects.filter(
+            Exists(readable.filter(pk=OuterRef("plan_id"))), previous=OuterRef("pk")
+        ).order_by("plan__start_year", "pk")
+        return self.select_related("previous__plan").annotate(
+            previous_readable=Exists(readable.filter(pk=OuterRef("previous__plan_id"))),
+            next_number=Subquery(following.values("number")[:1]),
+            next_plan_slug=Subquery(following.values("plan__slug")[:1]),
+            next_plan_title=Subquery(following.values("plan__title")[:1]),
+            next_plan_years=Subquery(
+                following.annotate(
+                    years=Concat("plan__start_year", Value("-"), "plan__end_year", output_field=CharField())
+                ).values("years")[:1]
+            ),
+        )
 
     def with_deadline(self, today: datetime.date | None = None):
         """Annotate `deadline` (the last end date of the calendar) and `is_late`.

@@ -504,7 +504,7 @@ def _mark_focus(form) -> None:
 
 @require_GET
 def action_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    action, access = _fiche_for_user(request, slug, number)
+    action, access = get_fiche_for_user(request.user, slug, number, _fiches().with_lineage(request.user))
     page = Page(request, action, access)
     editing = Editing.parse(request.GET.get("modifier", ""))
     search = request.GET.get("recherche", "").strip()
