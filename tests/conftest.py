@@ -1,19 +1,82 @@
 from pathlib import Path
 
 import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
 
 from actions.plan_io import open_format
-from axes.models import Role
+from axes.models import Plan, Role
+from partners.models import Organisation
 from tests.factories import UserFactory, grant
+from tests.snapshot import Snapshot
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 VAL_AIGO = FIXTURES / "val-aigo.json"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Passwords hashed with MD5 in tests: PBKDF2's million rounds cost half a second a user
+    (more on a busy machine), and the suite makes hundreds. Signing in, the throttle and the
+    password forms work the same; tests/test_production.py puts the real hasher back for the
+    server it starts in another process."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database without autovacuum, and statistics of tables it emptied forgotten.
+
+    Every test writes inside a transaction it rolls back; autovacuum then finds the tables full
+    of dead rows, vacuums them, and records them as empty (reltuples 0). From then on the
+    planner takes a table holding a test's 2,000 fiches for an empty one and joins it in
+    nested loops: the same queries, but a dashboard test went from 11 s to over 6 minutes.
+    Tables never vacuumed (reltuples -1) are estimated from their size, as they should be."""
+    if connection.vendor != "postgresql":
+        return
+    qn = connection.ops.quote_name
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname = current_schema()"
+        )
+        for (table,) in cursor.fetchall():
+            cursor.execute(f"ALTER TABLE {qn(table)} SET (autovacuum_enabled = false)")
+        # A database reused from an earlier run may already hold such statistics: an empty
+        # table emptied again by TRUNCATE is "never vacuumed" again (reltuples -1).
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.reltuples >= 0"
+        )
+        for (table,) in cursor.fetchall():
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {qn(table)})")  # noqa: S608 (catalogue names)
+            if cursor.fetchone()[0]:
+                continue
+            try:
+                with transaction.atomic():
+                    cursor.execute(f"TRUNCATE {qn(table)}")
+            except DatabaseError:  # referenced by a table that holds rows: left as it is
+                pass
+
+
+def import_val_aigo() -> Plan:
+    return open_format.import_plan(open_format.load(VAL_AIGO.read_bytes())).plan
+
+
+_val_aigo_rows = Snapshot(import_val_aigo, key=lambda plan: plan.pk, find=lambda pk: Plan.objects.get(pk=pk))
+
+
 @pytest.fixture
 def val_aigo(db):
-    """The Val'Aïgo plan, loaded the way the run command loads it."""
-    return open_format.import_plan(open_format.load(VAL_AIGO.read_bytes())).plan
+    """The Val'Aïgo plan, loaded the way the run command loads it.
+
+    The importer runs once per test process; later tests get a copy of the rows it wrote
+    (tests/snapshot.py), unless the test already holds plans or organisations, which the
+    importer would have matched."""
+    if Plan.objects.exists() or Organisation.objects.exists():
+        return import_val_aigo()
+    return _val_aigo_rows()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import global_settings
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
@@ -34,6 +35,12 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="plusieurs processus : PostgreSQL"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def real_password_hashing(settings):
+    """The server checks passwords with the production settings' hashers, not the suite's fast one."""
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
 
 
 def free_port() -> int:
