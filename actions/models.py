@@ -159,11 +159,11 @@ class JSONList(models.Aggregate):
         return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
 
 
-def json_rows(queryset, **fields) -> Subquery:
-    """The rows of `queryset` (correlated to the outer fiche by its `action` column) as one JSON
-    array of objects holding `fields`: a fiche's few tags or financing lines read with the fiche
-    itself, not by a query of their own. NULL when there are none."""
-    rows = queryset.order_by().values("action").annotate(rows=JSONList(JSONObject(**fields))).values("rows")
+def json_rows(queryset, *, by: str = "action", **fields) -> Subquery:
+    """The rows of `queryset` (correlated to the outer row by its `by` column: the fiche's) as
+    one JSON array of objects holding `fields`: a fiche's few tags or financing lines read with
+    the fiche itself, not by a query of their own. NULL when there are none."""
+    rows = queryset.order_by().values(by).annotate(rows=JSONList(JSONObject(**fields))).values("rows")
     return Subquery(rows, output_field=JSONField())
 
 

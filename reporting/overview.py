@@ -11,8 +11,10 @@ import datetime
 from calendar import monthrange
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import (
+    CharField,
     Count,
     DecimalField,
     F,
@@ -29,7 +31,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from actions.forms import DUE_SOON_DAYS
-from actions.models import Action, Financing, Status, Step, Theme
+from actions.models import Action, Financing, Status, Step, Theme, json_rows
 from axes.models import Axis, Plan
 from partners.models import Organisation
 from reporting import charts
@@ -38,6 +40,7 @@ from reporting.snapshot import (
     CalendarLine,
     Fiche,
     FicheChanges,
+    as_of,
     changes_since,
     fiches_at,
     fiches_now,
@@ -81,7 +84,103 @@ class PlanOverview:
     changes: list[FicheChanges]
     change_counts: dict[str, int]
     decisions_to_take: list
+    financing: FinancingSummary | None = None
     charts: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------
+# Financing: totals by axis, by funder and by year
+
+
+@dataclass(frozen=True)
+class MoneyRow:
+    label: str
+    planned: Decimal | None
+    granted: Decimal | None
+    spent: Decimal | None
+
+
+@dataclass(frozen=True)
+class FinancingSummary:
+    """The plan's financing lines added up by axis (in the plan's order), by funder (the
+    largest planned first) and by year (undated lines last), and in all."""
+
+    by_axis: list[MoneyRow]
+    by_funder: list[MoneyRow]
+    by_year: list[MoneyRow]
+    total: MoneyRow
+    lines: int
+
+    def __bool__(self) -> bool:
+        return self.lines > 0
+
+
+FINANCING_FIELDS = ("action_id", "funder", "year", "planned", "granted", "spent")
+
+
+def financing_rows(plan: Plan, moment: datetime.datetime | None = None) -> list[dict]:
+    """The plan's financing lines as plain rows, now or as they stood at `moment` (from the
+    history). One query."""
+    if moment is None:
+        lines = Financing.objects.filter(action__plan=plan, action__archived_at=None)
+    else:
+        lines = as_of(
+            Financing.history.filter(action_id__in=Action.all_objects.filter(plan=plan).values("pk")), moment
+        )
+    return list(lines.values(*FINANCING_FIELDS))
+
+
+def plan_financing_json():
+    """The plan's financing lines as JSON, to annotate the plan read by the dashboard's first
+    query (so the page costs no query more): plan_overview(financing=...) reads them."""
+    return json_rows(
+        Financing.objects.filter(action__plan=OuterRef("pk"), action__archived_at=None),
+        by="action__plan",
+        **{name: name for name in ("action_id", "funder", "year")},
+        **{name: Cast(name, CharField()) for name in ("planned", "granted", "spent")},
+    )
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _money_row(label: str, lines: list[dict]) -> MoneyRow:
+    sums = {}
+    for name in ("planned", "granted", "spent"):
+        given = [line[name] for line in lines if line[name] is not None]
+        sums[name] = sum(given, Decimal(0)) if given else None
+    return MoneyRow(label, **sums)
+
+
+def financing_summary(plan: Plan, fiches, axes, rows) -> FinancingSummary:
+    """Totals of the lines of `fiches` (the overview's: the plan now, or at a moment)."""
+    axis_of = {fiche.pk: fiche.axis_id for fiche in fiches}
+    lines = [
+        {**row, **{name: _decimal(row[name]) for name in ("planned", "granted", "spent")}}
+        for row in rows or []
+        if row["action_id"] in axis_of
+    ]
+    by_axis, by_funder, by_year = {}, {}, {}
+    for line in lines:
+        by_axis.setdefault(axis_of[line["action_id"]], []).append(line)
+        by_funder.setdefault(line["funder"], []).append(line)
+        by_year.setdefault(line["year"], []).append(line)
+    funders = [_money_row(name, group) for name, group in by_funder.items()]
+    return FinancingSummary(
+        by_axis=[
+            _money_row(f"{plan.level.number(axis.number)} : {axis.title}", by_axis[axis.pk])
+            for axis in axes
+            if axis.pk in by_axis
+        ],
+        by_funder=sorted(funders, key=lambda row: (-(row.planned or 0), row.label.lower())),
+        by_year=[
+            _money_row(str(year) if year else "Année non précisée", by_year[year])
+            for year in sorted(by_year, key=lambda year: (year is None, year or 0))
+        ],
+        total=_money_row("Total", lines),
+        lines=len(lines),
+    )
 
 
 def plan_overview(
@@ -90,10 +189,12 @@ def plan_overview(
     today: datetime.date | None = None,
     moment: datetime.datetime | None = None,
     full: bool = False,
+    financing: list[dict] | None = None,
 ) -> PlanOverview:
     """The plan's figures now, or as they stood at `moment` (read from the history): what the
     dashboard shows, and what the dossier and the bilan print (`full` adds each fiche's content).
-    A fixed number of queries."""
+    `financing`: the plan's financing rows when read already (plan_financing_json). A fixed
+    number of queries."""
     if moment is not None:
         today = timezone.localtime(moment).date()
         fiches = fiches_at(plan, moment)
@@ -166,6 +267,9 @@ def plan_overview(
             "decision": sum(len(c.decisions) for c in changes),
         },
         decisions_to_take=sorted((d for d in decisions if d.is_open), key=lambda d: (d.meeting.date, d.pk)),
+        financing=financing_summary(
+            plan, fiches, plan_axes, financing if financing is not None else financing_rows(plan, moment)
+        ),
     )
     overview.charts = {
         "status_by_axis": charts.stacked_bars(

@@ -22,6 +22,7 @@ from reporting.models import CalendarFeedToken, Decision, Frequency, ReminderPre
 from reporting.overview import (
     commune_overview,
     filtered_plans,
+    plan_financing_json,
     plan_line,
     plan_overview,
     plans_totals,
@@ -43,13 +44,14 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         Plan.objects.visible_to(request.user).annotate(
             can_manage=Exists(Plan.objects.managed_by(request.user).filter(pk=OuterRef("pk"))),
             feed_token=Subquery(CalendarFeedToken.objects.filter(user=request.user).values("token")[:1]),
+            financing_json=plan_financing_json(),
         ),
         slug=slug,
     )
     context = {
         "plan": plan,
         "can_manage": plan.can_manage,
-        "o": plan_overview(plan),
+        "o": plan_overview(plan, financing=plan.financing_json or []),
         "communes": plan.communes.order_by("name"),
         "calendar_feed": _feed_link(request, plan.feed_token, "plan_calendar_feed", slug=plan.slug),
     }

@@ -1,0 +1,83 @@
+"""Financing added up by axis, by funder and by year: on the dashboard, in the dossier COPIL
+and in the CAF bilan (read from the PDF's text), the same figures; the bilan of a year as the
+lines stood on 31 December."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+import time_machine
+from pypdf import PdfReader
+
+from axes.models import Role
+from reporting.reports import build_report
+from tests.factories import ActionFactory, AxisFactory, FinancingFactory, PlanFactory, UserFactory, grant
+
+PARIS = datetime.timezone(datetime.timedelta(hours=1))
+NB = "\u00a0"
+
+
+def pdf_text(content: bytes) -> str:
+    pages = PdfReader(io.BytesIO(content)).pages
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in pages)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.replace(NB, " ").split())
+
+
+@pytest.fixture
+def plan(db):
+    """Two axes; the CAF funds a fiche of each, the commune one, over 2024 and 2025."""
+    with time_machine.travel(datetime.datetime(2025, 3, 1, 10, tzinfo=PARIS), tick=False):
+        plan = PlanFactory(slug="sous", territory="CC des Sous", start_year=2023, end_year=2027)
+        familles = AxisFactory(plan=plan, number=1, title="Accompagner les familles")
+        jeunes = AxisFactory(plan=plan, number=2, title="Les jeunes")
+        creche = ActionFactory(plan=plan, axis=familles, number=1, title="Micro-crèche")
+        accueil = ActionFactory(plan=plan, axis=jeunes, number=2, title="Accueil jeunes")
+        FinancingFactory(action=creche, funder="CAF 31", year=2024, planned=12500, granted=12000, spent=8000)
+        FinancingFactory(action=creche, funder="Commune de Sous", year=2025, planned=Decimal("2500.50"))
+        FinancingFactory(action=accueil, funder="CAF 31", year=2025, planned=4000, granted=4000)
+    return plan
+
+
+def row(label: str, *amounts: str) -> str:
+    return f"{label}</th>" + "".join(f'<td class="number">{amount}</td>' for amount in amounts)
+
+
+def test_the_dashboard_adds_up_by_axis_funder_and_year(client, plan):
+    client.force_login(grant(UserFactory(), plan, Role.READER))
+    page = flat(client.get(f"/plans/{plan.slug}/tableau-de-bord/").text)
+    assert "Financements par axe" in page and "Financements par financeur" in page
+    assert row("Axe 1 : Accompagner les familles", "15 000,50 €", "12 000 €", "8 000 €") in page
+    assert row("Axe 2 : Les jeunes", "4 000 €", "4 000 €", "—") in page
+    assert row("CAF 31", "16 500 €", "16 000 €", "8 000 €") in page
+    assert row("Commune de Sous", "2 500,50 €", "—", "—") in page
+    assert row("2024", "12 500 €", "12 000 €", "8 000 €") in page
+    assert row("2025", "6 500,50 €", "4 000 €", "—") in page
+    assert "3 lignes de financement : 19 000,50 € prévus, 16 000 € accordés, 8 000 € dépensés." in page
+
+
+def test_a_plan_without_financing_says_so(client, db):
+    plan = PlanFactory()
+    ActionFactory(plan=plan, axis__plan=plan)
+    client.force_login(grant(UserFactory(), plan, Role.READER))
+    assert "Aucun financement renseigné" in client.get(f"/plans/{plan.slug}/tableau-de-bord/").text
+
+
+def test_the_dossier_and_the_bilan_print_the_same_totals(plan, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with time_machine.travel(datetime.datetime(2026, 1, 20, 10, tzinfo=PARIS), tick=False):
+        # Changed after the end of 2025: the bilan 2025 prints the line as it stood then.
+        line = plan.actions.get(number=2).financing.get()
+        line.save_edit(by=None, granted=Decimal(3000), spent=Decimal(1000))
+        copil = flat(pdf_text(build_report("copil", plan).pdf))
+        bilan = flat(pdf_text(build_report("bilan", plan, year=2025).pdf))
+    assert "Financements par axe" in copil and "Financements par financeur" in copil
+    assert "Axe 1 : Accompagner les familles 15 000,50 € 12 000 € 8 000 €" in copil
+    assert "Axe 2 : Les jeunes 4 000 € 3 000 € 1 000 €" in copil
+    assert "CAF 31 16 500 € 15 000 € 9 000 €" in copil
+    assert "Axe 2 : Les jeunes 4 000 € 4 000 € —" in bilan
+    assert "CAF 31 16 500 € 16 000 € 8 000 €" in bilan
+    assert "2025 6 500,50 € 4 000 € —" in bilan
