@@ -1,0 +1,87 @@
+"""Documents in real Chromium: a coordinator attaches the COPIL's minutes (a PDF) to the meeting,
+a contributeur of the plan downloads them and gets the same bytes; with JavaScript on and off
+(the upload is a plain form, the download a plain link)."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from axes.models import Role
+from tests import documents_files as files
+from tests.browser.pages import sign_in_and_open
+from tests.factories import (
+    ActionFactory,
+    AxisFactory,
+    MeetingFactory,
+    OrganisationFactory,
+    PlanFactory,
+    UserFactory,
+    grant,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def meeting(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    plan = PlanFactory(slug="coteaux", territory="CC des Coteaux")
+    villemur = OrganisationFactory(commune=True, name="Villemur-sur-Tarn")
+    plan.communes.set([villemur])
+    ActionFactory(plan=plan, axis=AxisFactory(plan=plan, number=1), number=1)
+    grant(UserFactory(username="claire", first_name="Claire", last_name="Dupont"), plan, Role.COORDINATOR)
+    grant(UserFactory(username="paul"), plan, Role.CONTRIBUTOR, villemur)
+    return MeetingFactory(plan=plan, date=datetime.date(2026, 6, 16))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "sans-js"])
+def test_the_copil_minutes_attached_then_downloaded_by_a_contributeur(
+    browser, live_server, meeting, tmp_path, javascript
+):
+    path = f"/plans/coteaux/reunions/{meeting.pk}/"
+    minutes = tmp_path / "Compte rendu du COPIL – juin.pdf"
+    minutes.write_bytes(files.PDF)
+    wrong = tmp_path / "programme.pdf"
+    wrong.write_bytes(b"MZ\x90\x00" + b"\x00" * 200)
+
+    coordinator = browser.new_context(java_script_enabled=javascript)
+    page = sign_in_and_open(coordinator.new_page(), live_server, path, "claire")
+    page.get_by_role("link", name="Joindre un document").click()
+    field = page.get_by_label("Fichier")
+    expect(field).to_have_accessible_description(
+        "PDF, documents bureautiques (.docx, .xlsx, .pptx, .odt, .ods, .odp, .doc, .xls) ou images "
+        "(.png, .jpg, .webp), 10 Mo au plus."
+    )
+    # A bad file first: refused beside the field, in French, the error part of its description.
+    field.set_input_files(wrong)
+    page.get_by_role("button", name="Joindre le document").click()
+    field = page.get_by_label("Fichier")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_accessible_description(
+        "PDF, documents bureautiques (.docx, .xlsx, .pptx, .odt, .ods, .odp, .doc, .xls) ou images "
+        "(.png, .jpg, .webp), 10 Mo au plus. Le contenu du fichier ne correspond pas à son extension .pdf : "
+        "ce n'est pas un fichier PDF valide. Rien n'a été enregistré."
+    )
+    field.set_input_files(minutes)
+    page.get_by_role("button", name="Joindre le document").click()
+    page.wait_for_url(f"{live_server.url}{path}#documents")
+    documents = page.locator("#documents")
+    expect(documents.get_by_role("link", name="Compte rendu du COPIL – juin.pdf", exact=True)).to_be_visible()
+    expect(documents).to_contain_text("par Claire Dupont")
+    coordinator.close()
+
+    contributor = browser.new_context(java_script_enabled=javascript, accept_downloads=True)
+    page = sign_in_and_open(contributor.new_page(), live_server, path, "paul")
+    expect(page.locator("#documents").get_by_role("link", name="Supprimer")).to_have_count(0)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Compte rendu du COPIL – juin.pdf", exact=True).click()
+    download = info.value
+    assert download.suggested_filename == "Compte rendu du COPIL – juin.pdf"
+    assert Path(download.path()).read_bytes() == files.PDF
+    contributor.close()
