@@ -16,6 +16,7 @@ from actions.models import Action, ActionPartner, Condition, Note, Step
 from actions.search import fold, matching
 from axes.models import Plan
 from axes.permissions import get_plan_for_user
+from partners.models import OrganisationKind
 
 SEARCH_LIMIT = 50
 NEVER = datetime.date.max
@@ -26,8 +27,21 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     plan, access = get_plan_for_user(request.user, slug)
     can_manage = access.can_manage
     # Paged: a plan may hold a thousand fiches (issue 10).
-    context = {"plan": plan, "can_manage": can_manage, **plan_page(plan, request.GET.get("page"))}
+    context = {
+        "plan": plan,
+        "can_manage": can_manage,
+        "partners": plan_partners(plan),
+        **plan_page(plan, request.GET.get("page")),
+    }
     return render(request, "axes/plan_detail.html", context)
+
+
+def plan_partners(plan: Plan) -> list:
+    """The organisations the plan declares, communes aside (the territory), by kind in the
+    order of OrganisationKind, then by name. One query."""
+    order = {kind: i for i, kind in enumerate(OrganisationKind.values)}
+    partners = plan.partners.exclude(kind=OrganisationKind.COMMUNE)
+    return sorted(partners, key=lambda org: (order.get(org.kind, len(order)), org.name))
 
 
 @require_GET

@@ -1118,7 +1118,7 @@ def _last_change(slug: str, since) -> str:
 @require_GET
 def plan_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     pending = _pending(request, pk)
-    context = {"pending": pending, "preview": open_format.preview(pending.data)}
+    context = {"pending": pending, "preview": open_format.preview(pending.data, by=request.user)}
     return render(request, "actions/import_preview.html", context)
 
 
@@ -1142,7 +1142,11 @@ def plan_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             )
             pending.plan_state = current
             pending.save(update_fields=["plan_state"])
-            context = {"pending": pending, "preview": open_format.preview(pending.data), "stale": stale}
+            context = {
+                "pending": pending,
+                "preview": open_format.preview(pending.data, by=request.user),
+                "stale": stale,
+            }
             return render(request, "actions/import_preview.html", context, status=409)
         try:
             report = open_format.import_plan(pending.data, by=request.user, filename=pending.filename)

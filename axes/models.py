@@ -104,6 +104,15 @@ class Plan(models.Model):
         blank=True,
         limit_choices_to={"kind": "commune"},
     )
+    # Every organisation the plan declares (its imported "Organisations" sheet), whether a fiche
+    # names it or not: the plan-level partners (MSA, CPAM, la région…) travel with the plan.
+    partners = models.ManyToManyField(
+        Organisation,
+        verbose_name="organisations du plan",
+        related_name="partner_in_plans",
+        blank=True,
+        help_text="Les organisations que le plan déclare, citées ou non dans une fiche-action.",
+    )
     # Set when the plan is renewed (reporting.renewal): from then on it is read-only, kept with
     # its history. Every write permission goes through PlanQuerySet.managed_by and the fiche and
     # step querysets built on it, which leave closed plans out.

@@ -307,6 +307,7 @@ def export_plan(plan: Plan, *, archived: bool = False) -> dict[str, Any]:
     communes = list(plan.communes.order_by("name"))
 
     used: dict[int, Organisation] = {org.pk: org for org in signatories + communes}
+    used.update((org.pk, org) for org in plan.partners.all())
     for action in actions:
         used.update((org.pk, org) for org in action.pilots.all())
         used.update((p.organisation.pk, p.organisation) for p in action.partners.all() if p.organisation)
@@ -686,6 +687,59 @@ class ImportReport:
         return text
 
 
+# Names that say what an organisation is, for one a file names without declaring it (a
+# signatory "CAF de la Haute-Garonne" is a CAF: its staff then read the plan). Only
+# institutions whose name is unambiguous; anything else stays "Autre".
+_KIND_IN_NAME = [
+    (re.compile(r"\bcaf\b|caisse d.allocations? familiales?", re.IGNORECASE), OrganisationKind.CAF),
+    (re.compile(r"\bmsa\b|mutualit[ée] sociale agricole", re.IGNORECASE), OrganisationKind.MSA),
+    (re.compile(r"\bcpam\b|caisse primaire d.assurance maladie", re.IGNORECASE), OrganisationKind.CPAM),
+    (re.compile(r"conseil d[ée]partemental|^d[ée]partement\b", re.IGNORECASE), OrganisationKind.DEPARTEMENT),
+    (re.compile(r"conseil r[ée]gional|^r[ée]gion\b", re.IGNORECASE), OrganisationKind.REGION),
+    (re.compile(r"[ée]ducation nationale|\bdsden\b|\brectorat\b", re.IGNORECASE), OrganisationKind.EDUCATION),
+]
+
+
+def kind_from_name(name: str, default: str = OrganisationKind.OTHER) -> str:
+    return next((kind for pattern, kind in _KIND_IN_NAME if pattern.search(name)), default)
+
+
+def organisation_changes(plan: Plan | None, data: dict[str, Any], by) -> tuple[list[str], dict[str, str]]:
+    """What the file's Organisations would change, in French, and the kinds to correct
+    (name → kind). An installation administrator's import (or the command line) corrects the
+    kind of an organisation the installation already holds; anyone else's leaves it, and says
+    so. A query or two, whatever the number of organisations."""
+    declared = data["plan"].get("organisations", [])
+    existing = {org.name: org for org in Organisation.objects.filter(name__in=[o["name"] for o in declared])}
+    may_correct = by is None or by.is_superuser
+    lines, corrections = [], {}
+    new = [o["name"] for o in declared if o["name"] not in existing]
+    if new:
+        lines.append(f"Organisations nouvelles dans l'installation ({len(new)}) : {', '.join(new)}.")
+    for spec in declared:
+        org = existing.get(spec["name"])
+        if org is None or org.kind == spec["kind"]:
+            continue
+        old, wanted = OrganisationKind(org.kind).label, OrganisationKind(spec["kind"]).label
+        if may_correct:
+            corrections[org.name] = spec["kind"]
+            lines.append(f"Type de « {org.name} » corrigé : {old} → {wanted}.")
+        else:
+            lines.append(
+                f"« {org.name} » reste « {old} » (le fichier dit « {wanted} ») : seul un administrateur "
+                "de l'installation corrige une organisation déjà enregistrée."
+            )
+    if plan is not None:
+        current = set(plan.partners.values_list("name", flat=True))
+        added = [o["name"] for o in declared if o["name"] not in current and o["name"] not in new]
+        if added and current:  # a plan imported before organisations were kept gets them silently
+            lines.append(f"Organisations ajoutées au plan ({len(added)}) : {', '.join(added)}.")
+        removed = sorted(current - {o["name"] for o in declared} - _named_organisations(data))
+        if removed:
+            lines.append(f"Organisations retirées du plan ({len(removed)}) : {', '.join(removed)}.")
+    return lines, corrections
+
+
 class _Organisations:
     """Finds organisations by name, creating the ones the installation does not know yet."""
 
@@ -707,7 +761,7 @@ class _Organisations:
             org = Organisation.objects.create(
                 name=name,
                 short_name=spec.get("short_name") or "",
-                kind=spec.get("kind", kind),
+                kind=spec.get("kind") or (kind if kind != OrganisationKind.OTHER else kind_from_name(name)),
                 insee=spec.get("insee") or insee or "",
                 parent=self.get(parent) if parent else None,
             )
@@ -1122,8 +1176,9 @@ def _kept_notes(stored: Action, spec: dict[str, Any]) -> int:
     return sum((stored_notes - wanted).values())
 
 
-def preview(data: dict[str, Any]) -> Preview:
-    """Compare a validated document with the installation, writing nothing."""
+def preview(data: dict[str, Any], *, by=None) -> Preview:
+    """Compare a validated document with the installation, writing nothing. `by`: who would
+    import it (None: the command line, an installation administrator)."""
     plan = Plan.objects.filter(slug=data["plan"]["slug"]).first()
     existing, _ = _existing(plan)
     new, changed, unchanged, restored, kept_notes = [], [], [], [], 0
@@ -1154,7 +1209,8 @@ def preview(data: dict[str, Any]) -> Preview:
         archived=archived,
         restored=sorted(restored),
         kept_notes=kept_notes,
-        extra=[
+        extra=organisation_changes(plan, data, by)[0]
+        + [
             line
             for key, extension in EXTENSIONS.items()
             if key in data
@@ -1221,6 +1277,13 @@ def import_plan(
         ]
     )
     plan.signatories.set([orgs.get(name) for name in spec.get("signatories", [])])
+    lines, corrections = organisation_changes(None if created else plan, data, by)
+    for name, kind in corrections.items():
+        org = orgs.get(name)
+        org.kind = kind
+        org.save(update_fields=["kind"])
+    report.extra += [line for line in lines if not line.startswith("Organisations nouvelles")]
+    plan.partners.set([orgs.get(org["name"]) for org in spec.get("organisations", [])])
 
     existing_actions, existing_axes = _existing(plan) if not created else ({}, {})
     kept_axes, kept_actions = set(), set()
