@@ -23,10 +23,20 @@ from import_export.fields import Field
 from import_export.formats import base_formats
 
 from actions.forms import ActionFilterForm
-from actions.models import Action, ActionPartner, CalendarEntry, Indicator, IndicatorValue, Note, Step
+from actions.models import (
+    Action,
+    ActionPartner,
+    CalendarEntry,
+    Financing,
+    Indicator,
+    IndicatorValue,
+    Note,
+    Step,
+)
 from actions.plan_io.spreadsheet import cell_safe
 from axes.levels import LevelWords
 from axes.models import Plan
+from reporting.overview import FINANCING_FIELDS, financing_summary
 
 # One rule for every spreadsheet the app writes (exports and the plan template).
 spreadsheet_safe = cell_safe
@@ -69,6 +79,8 @@ class ActionResource(SafeExport, resources.ModelResource):
     progress = column("Avancement (%)")
     late = column("En retard")
     deadline = column("Dernière échéance")
+    themes = column("Thématiques")
+    audiences = column("Publics visés")
 
     class Meta:
         model = Action
@@ -85,6 +97,8 @@ class ActionResource(SafeExport, resources.ModelResource):
             "progress",
             "late",
             "deadline",
+            "themes",
+            "audiences",
         ]
 
     def __init__(self, *, level: LevelWords | None = None, **kwargs):
@@ -133,6 +147,12 @@ class ActionResource(SafeExport, resources.ModelResource):
 
     def dehydrate_deadline(self, action: Action) -> datetime.date | None:
         return action.deadline
+
+    def dehydrate_themes(self, action: Action) -> str:
+        return "; ".join(theme.name for theme in action.themes_list())
+
+    def dehydrate_audiences(self, action: Action) -> str:
+        return "; ".join(audience.name for audience in action.audiences_list())
 
 
 class FicheColumns(resources.Resource):
@@ -244,6 +264,82 @@ class NoteResource(FicheColumns, SafeExport, resources.ModelResource):
         return note.text
 
 
+class FinancingResource(FicheColumns, SafeExport, resources.ModelResource):
+    funder = column("Financeur")
+    organisation = column("Organisation")
+    scheme = column("Dispositif")
+    year = column("Année")
+    planned = column("Montant prévu (€)")
+    granted = column("Montant accordé (€)")
+    spent = column("Montant dépensé (€)")
+
+    class Meta:
+        model = Financing
+        name = "Financements"
+        fields = [
+            "fiche",
+            "fiche_title",
+            "funder",
+            "organisation",
+            "scheme",
+            "year",
+            "planned",
+            "granted",
+            "spent",
+        ]
+
+    def dehydrate_funder(self, line: Financing) -> str:
+        return line.funder
+
+    def dehydrate_organisation(self, line: Financing) -> str:
+        return line.organisation.name if line.organisation_id else ""
+
+    def dehydrate_scheme(self, line: Financing) -> str:
+        return line.scheme
+
+    def dehydrate_year(self, line: Financing) -> int | None:
+        return line.year
+
+    def dehydrate_planned(self, line: Financing):
+        return number(line.planned)
+
+    def dehydrate_granted(self, line: Financing):
+        return number(line.granted)
+
+    def dehydrate_spent(self, line: Financing):
+        return number(line.spent)
+
+
+class FinancingTotalsResource(SafeExport, resources.Resource):
+    """The financing of the fiches added up by axis, by funder and by year, one block after the
+    other (reporting.overview.financing_summary: the dashboard's figures)."""
+
+    group = column("Regroupement")
+    label = column("Libellé")
+    planned = column("Montant prévu (€)")
+    granted = column("Montant accordé (€)")
+    spent = column("Montant dépensé (€)")
+
+    class Meta:
+        name = "Financements (totaux)"
+        fields = ["group", "label", "planned", "granted", "spent"]
+
+    def dehydrate_group(self, row) -> str:
+        return row[0]
+
+    def dehydrate_label(self, row) -> str:
+        return row[1].label
+
+    def dehydrate_planned(self, row):
+        return number(row[1].planned)
+
+    def dehydrate_granted(self, row):
+        return number(row[1].granted)
+
+    def dehydrate_spent(self, row):
+        return number(row[1].spent)
+
+
 @dataclass
 class IndicatorRow:
     """One line of the indicators table: an indicator and one of its yearly values (or none yet)."""
@@ -306,7 +402,7 @@ def _step_order(step: Step):
 
 
 def _fiches_rows(fiches):
-    return list(fiches)
+    return list(fiches.with_tags_and_financing())  # themes and publics read with the fiches
 
 
 def _steps_rows(fiches):
@@ -335,6 +431,31 @@ def _notes_rows(fiches):
         Note.objects.filter(action__in=fiches.values("pk"))
         .select_related("action", "author")
         .order_by("action__number", "date", "pk")
+    )
+
+
+def _financing_rows(fiches):
+    return list(
+        Financing.objects.filter(action__in=fiches.values("pk"))
+        .select_related("action", "organisation")
+        .order_by("action__number", "position", "pk")
+    )
+
+
+def _financing_totals_rows(fiches):
+    """(group, MoneyRow) by axis, by funder, by year, then the total. Two queries."""
+    listed = list(fiches.prefetch_related(None))  # their plan and axis joined
+    if not listed:
+        return []
+    plan = listed[0].plan
+    axes = sorted({action.axis for action in listed}, key=lambda axis: axis.number)
+    rows = Financing.objects.filter(action__in=[action.pk for action in listed]).values(*FINANCING_FIELDS)
+    summary = financing_summary(plan, listed, axes, rows)
+    return (
+        [(plan.level.singular, row) for row in summary.by_axis]
+        + [("Financeur", row) for row in summary.by_funder]
+        + [("Année", row) for row in summary.by_year]
+        + ([("Total", summary.total)] if summary else [])
     )
 
 
@@ -367,6 +488,8 @@ EXPORTS = {
     "partenaires": Export(PartnerResource, _partners_rows, "Partenaires"),
     "notes": Export(NoteResource, _notes_rows, "Notes de suivi"),
     "indicateurs": Export(IndicatorResource, _indicators_rows, "Indicateurs"),
+    "financements": Export(FinancingResource, _financing_rows, "Financements"),
+    "financements-totaux": Export(FinancingTotalsResource, _financing_totals_rows, "Financements (totaux)"),
 }
 
 

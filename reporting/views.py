@@ -413,7 +413,7 @@ def export(request: HttpRequest, slug: str, what: str, fmt: str) -> HttpResponse
     if what not in exports.EXPORTS or fmt not in exports.FORMATS:
         raise Http404(
             "Cet export n'existe pas : choisissez fiches, etapes, calendrier, partenaires, "
-            "notes ou indicateurs, au format xlsx, ods ou csv."
+            "notes, indicateurs, financements ou financements-totaux, au format xlsx, ods ou csv."
         )
     today = timezone.localdate()
     file_format = exports.FORMATS[fmt]

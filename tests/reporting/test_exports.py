@@ -75,6 +75,8 @@ def test_fiches_export_is_the_fiches_list(reader_client, val_aigo):
         "Avancement (%)",
         "En retard",
         "Dernière échéance",
+        "Thématiques",
+        "Publics visés",
     ]
     assert column(rows, "N°") == list(range(1, 21))
     two = rows[2]
@@ -102,13 +104,15 @@ def test_every_export_in_every_format(reader_client, val_aigo, fmt):
         "partenaires": "Rôle",
         "notes": "Nature",
         "indicateurs": "Valeur de référence",
+        "financements": "Dispositif",
+        "financements-totaux": "Montant accordé (€)",
     }
     for what in WHATS:
         response = reader_client.get(export_url(val_aigo, what, fmt))
         assert response.status_code == 200, what
         assert response["Content-Disposition"].endswith(f'.{fmt}"')
         rows = read(response, fmt)
-        assert rows[0][0] in {"N°", "N° de fiche"}
+        assert rows[0][0] in {"N°", "N° de fiche", "Regroupement"}
         assert expected_headers[what] in rows[0]
     assert FORMATS["csv"].content_type == "text/csv; charset=utf-8"
 

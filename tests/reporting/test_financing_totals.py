@@ -81,3 +81,47 @@ def test_the_dossier_and_the_bilan_print_the_same_totals(plan, settings, tmp_pat
     assert "Axe 2 : Les jeunes 4 000 € 4 000 € —" in bilan
     assert "CAF 31 16 500 € 16 000 € 8 000 €" in bilan
     assert "2025 6 500,50 € 4 000 € —" in bilan
+
+
+def test_the_exports_hold_the_lines_the_totals_and_the_tags(client, plan):
+    from tests.factories import audience, theme
+    from tests.reporting.test_exports import export_url, read
+
+    creche = plan.actions.get(number=1)
+    creche.themes.add(theme("Petite enfance"), theme("Parentalité"))
+    creche.audiences.add(audience("0–3 ans", "0-3-ans"))
+    client.force_login(grant(UserFactory(), plan, Role.READER))
+    lines = read(client.get(export_url(plan, "financements", "xlsx")), "xlsx")
+    assert lines[0] == [
+        "N° de fiche",
+        "Fiche-action",
+        "Financeur",
+        "Organisation",
+        "Dispositif",
+        "Année",
+        "Montant prévu (€)",
+        "Montant accordé (€)",
+        "Montant dépensé (€)",
+    ]
+    assert lines[1][:3] == [1, "Micro-crèche", "CAF 31"] and lines[1][5:] == [2024, 12500, 12000, 8000]
+    assert lines[2][6] == 2500.5
+    totals = read(client.get(export_url(plan, "financements-totaux", "csv")), "csv")
+    assert totals[0] == [
+        "Regroupement",
+        "Libellé",
+        "Montant prévu (€)",
+        "Montant accordé (€)",
+        "Montant dépensé (€)",
+    ]
+    assert ["Axe", "Axe 1 : Accompagner les familles", "15000,5", "12000", "8000"] in totals
+    assert ["Financeur", "CAF 31", "16500", "16000", "8000"] in totals
+    assert ["Année", "2025", "6500,5", "4000", ""] in totals
+    assert totals[-1] == ["Total", "Total", "19000,5", "16000", "8000"]
+    # Only the fiches the list's filters keep.
+    jeunes = read(client.get(export_url(plan, "financements-totaux", "csv"), {"axis": 2}), "csv")
+    assert jeunes[-1] == ["Total", "Total", "4000", "4000", ""]
+    fiches = read(client.get(export_url(plan, "fiches", "xlsx")), "xlsx")
+    header = fiches[0]
+    creche_row = fiches[1]
+    assert creche_row[header.index("Thématiques")] == "Petite enfance; Parentalité"
+    assert creche_row[header.index("Publics visés")] == "0–3 ans"
