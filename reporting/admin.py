@@ -7,8 +7,9 @@ from import_export.formats import base_formats
 
 from actions.admin import ActionAdmin
 from actions.models import Action
+from reporting import documents
 from reporting.exports import ActionResource
-from reporting.models import CalendarFeedToken, Decision, Meeting
+from reporting.models import CalendarFeedToken, Decision, Document, Meeting
 
 # The task queue's section of the admin, in French (its app ships no translation). Names are set
 # on the loaded model, not in its Meta nor its fields' declarations, which migrations read: a
@@ -133,3 +134,25 @@ class CalendarFeedTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    """Documents are added through the app, which checks each file (reporting.documents): here
+    they are read and, as a way out of a mistake, deleted with their file."""
+
+    list_display = ["name", "plan", "action", "meeting", "size", "uploaded_at", "uploaded_by_name"]
+    list_filter = ["plan"]
+    list_select_related = ["plan", "action", "meeting"]
+    search_fields = ["name"]
+    readonly_fields = [f.name for f in Document._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def delete_model(self, request, obj):
+        documents.delete(obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for document in queryset:
+            documents.delete(document, by=request.user)

@@ -85,3 +85,34 @@ def test_the_copil_minutes_attached_then_downloaded_by_a_contributeur(
     assert download.suggested_filename == "Compte rendu du COPIL – juin.pdf"
     assert Path(download.path()).read_bytes() == files.PDF
     contributor.close()
+
+
+def test_a_partner_joins_a_photo_to_their_note_from_the_fiche_page(page, live_server, meeting, tmp_path):
+    """From the fiche page, whose sections are boosted by htmx: the link opens the upload page
+    (not a fragment), and the photo then shows under the note and downloads."""
+    from actions.models import Note
+    from tests.factories import PartnerFactory
+
+    plan = meeting.plan
+    action = plan.actions.get(number=1)
+    partner = OrganisationFactory(name="Centre social")
+    PartnerFactory(action=action, organisation=partner)
+    author = grant(
+        UserFactory(username="lea", first_name="Léa", last_name="Roux"), plan, Role.CONTRIBUTOR, partner
+    )
+    note = Note.objects.create(
+        action=action, text="Atelier parents du 3 mars", author=author, author_name="Léa Roux"
+    )
+    photo = tmp_path / "atelier.png"
+    photo.write_bytes(files.PNG)
+    path = "/plans/coteaux/fiches/1/"
+    sign_in_and_open(page, live_server, path, "lea")
+    page.locator(f"#note-{note.pk}").get_by_role("link", name="Joindre un document").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Joindre un document")
+    expect(page.get_by_label("Joindre à")).to_have_value(str(note.pk))
+    page.get_by_label("Fichier").set_input_files(photo)
+    page.get_by_role("button", name="Joindre le document").click()
+    page.wait_for_url(f"{live_server.url}{path}#note-{note.pk}")
+    with page.expect_download() as info:
+        page.locator(f"#note-{note.pk}").get_by_role("link", name="atelier.png", exact=True).click()
+    assert Path(info.value.path()).read_bytes() == files.PNG
