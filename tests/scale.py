@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import datetime
 
-from simple_history.utils import bulk_create_with_history
-
 from actions.models import IMPORT_REASON, Action, ActionPartner, CalendarEntry, Note, Status, Step
 from axes.models import Axis, Plan
 from partners.models import Organisation, OrganisationKind
-from tests.factories import OrganisationFactory, PlanFactory
+from tests.factories import OrganisationFactory, PlanFactory, create_with_history
 
 STATUSES = [Status.PLANNED, Status.IN_PROGRESS, Status.DONE, Status.ON_HOLD, Status.ABANDONED]
 
 
 def _history(model, objects):
-    return bulk_create_with_history(objects, model, default_change_reason=IMPORT_REASON)
+    return create_with_history(model, objects, reason=IMPORT_REASON)
 
 
 def bulk_fiches(plan: Plan, n_fiches: int, *, n_axes: int = 6, communes=None) -> list[Action]:
