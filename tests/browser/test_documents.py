@@ -116,3 +116,50 @@ def test_a_partner_joins_a_photo_to_their_note_from_the_fiche_page(page, live_se
     with page.expect_download() as info:
         page.locator(f"#note-{note.pk}").get_by_role("link", name="atelier.png", exact=True).click()
     assert Path(info.value.path()).read_bytes() == files.PNG
+
+
+def test_the_document_pages_reflow_and_meet_wcag(page, live_server, meeting, tmp_path):
+    """The upload form (fresh and with its error), the fiche and meeting pages listing documents
+    with a very long name, and the deletion's confirmation: at 320 px no sideways scroll and no
+    axe violation, at 1366 px no axe violation."""
+    from tests.browser.pages import axe_violations, describe
+
+    long_name = tmp_path / (
+        "Compte-rendu-du-comite-de-pilotage-de-la-convention-territoriale-globale" * 2 + ".pdf"
+    )
+    long_name.write_bytes(files.PDF)
+    plan = meeting.plan
+    sign_in_and_open(page, live_server, f"/plans/coteaux/reunions/{meeting.pk}/documents/ajouter/", "claire")
+    page.get_by_label("Fichier").set_input_files(long_name)
+    page.get_by_role("button", name="Joindre le document").click()
+    page.wait_for_url(f"{live_server.url}/plans/coteaux/reunions/{meeting.pk}/#documents")
+    document = plan.documents.get()
+    page.goto(f"{live_server.url}/plans/coteaux/fiches/1/documents/ajouter/")
+    page.get_by_label("Fichier").set_input_files(long_name)
+    page.get_by_role("button", name="Joindre le document").click()
+    paths = [
+        f"/plans/coteaux/reunions/{meeting.pk}/",
+        f"/plans/coteaux/reunions/{meeting.pk}/documents/ajouter/",
+        "/plans/coteaux/fiches/1/",
+        f"/plans/coteaux/documents/{document.pk}/supprimer/",
+    ]
+    problems = []
+    for width in (320, 1366):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            if width == 320 and scroll > 320:
+                problems.append(f"{path} à 320 px : {scroll} px de large")
+            if violations := axe_violations(page):
+                problems.append(f"{path} à {width} px : {describe(violations)}")
+        # The form with its error, as sent back (a renamed executable).
+        page.goto(f"{live_server.url}/plans/coteaux/reunions/{meeting.pk}/documents/ajouter/")
+        wrong = tmp_path / "programme.pdf"
+        wrong.write_bytes(b"MZ" + b"\x00" * 100)
+        page.get_by_label("Fichier").set_input_files(wrong)
+        page.get_by_role("button", name="Joindre le document").click()
+        expect(page.get_by_role("alert").first).to_be_visible()
+        if violations := axe_violations(page):
+            problems.append(f"formulaire en erreur à {width} px : {describe(violations)}")
+    assert not problems, "\n".join(problems)
