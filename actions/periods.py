@@ -99,6 +99,12 @@ _NAMED_YEAR = re.compile(r"(?:(.+?) )?(\d{4})", _FLAGS)
 _RANGE_LEAD = re.compile(r"(?:de|du)\s+|d'", _FLAGS)
 _RANGE_SEPARATOR = re.compile(r"\s*[-/]\s*|\s+(?:a|au|jusqu'(?:a|au|en))\s+", _FLAGS)
 
+# "Année scolaire 2025-2026" (or "2025/26", or the first year alone): from the first of
+# September to the end of August, the year a school plans its actions in.
+_SCHOOL_YEAR = re.compile(
+    r"(?:annee|saison) (?:scolaire|universitaire) (\d{4})(?:\s*[-/]\s*(\d{2}|\d{4}))?", _FLAGS
+)
+
 # Wordings that leave one side open: (pattern, keep start, keep end). Suffixes
 # are anchored at the end and prefixes at the start, so removing the match
 # always leaves the inner period.
@@ -136,7 +142,9 @@ def _normalize(label: str) -> str:
     text = re.sub(r"\s*'\s*", "'", text)
     # "Mi-2024" and "S1-2024" name one period; the dash must not read as a range.
     text = re.sub(r"\b(mi|[st][1-4])\s*-\s*", r"\1 ", text)
-    text = re.sub(r"\s+(?:de l'|d')annee\b", "", text)  # "fin d'année 2024"
+    text = re.sub(r"\s+(?:de l'|d')annee\b(?! (?:scolaire|universitaire))", "", text)  # "fin d'année 2024"
+    # "Rentrée scolaire 2025" is the "Rentrée 2025" of the spans below.
+    text = re.sub(r"\brentree (?:scolaire|des classes)\b", "rentree", text)
     return " ".join(text.strip(" .,;:!?").split())
 
 
@@ -162,6 +170,8 @@ def _parse_span(text: str) -> Period | None:
 
 def _parse_single(text: str) -> Period | None:
     text = text[_FILLER.match(text).end() :]
+    if m := _SCHOOL_YEAR.fullmatch(text):
+        return _school_year(int(m[1]), m[2])
     if m := _DAY_NUMERIC.fullmatch(text):
         day, month, year = int(m[1]), int(m[2]), int(m[3])
         return _period(year, (month, day, month, day))
@@ -176,6 +186,14 @@ def _parse_single(text: str) -> Period | None:
         span = SPANS.get(m[1] or "")
         return _period(int(m[2]), span) if span else None
     return None
+
+
+def _school_year(first: int, second: str | None) -> Period | None:
+    if second is not None and int(second) not in (first + 1, (first + 1) % 100):
+        return None  # "2025-2027" is not one school year
+    if not MIN_YEAR <= first < MAX_YEAR:
+        return None
+    return Period(date(first, 9, 1), date(first + 1, 8, 31))
 
 
 def _period(year: int, span: tuple[int, int, int, int]) -> Period | None:

@@ -1041,10 +1041,21 @@ def indicator_value_save(request: HttpRequest, slug: str, number: int, pk: int) 
 # Importing a whole plan from the xlsx template (or JSON): upload → preview → confirm
 
 
-def _may_import(user, slug: str) -> str | None:
-    """Why the user may not import this plan; None if they may."""
-    if user.is_superuser or Plan.objects.managed_by(user).filter(slug=slug).exists():
+def _may_import(user, slug: str, territory: str | None = None) -> str | None:
+    """Why the user may not import this plan; None if they may. Changing a plan's territory
+    (a file whose identifier is the plan of another territory) is for installation
+    administrators only."""
+    if user.is_superuser:
         return None
+    managed = Plan.objects.managed_by(user).filter(slug=slug).first()
+    if managed is not None:
+        if territory is None or managed.territory == territory:
+            return None
+        return (
+            f"Ce fichier décrit le territoire « {territory} », mais le plan « {slug} » est celui de "
+            f"« {managed.territory} » : seul un administrateur de l'installation change le territoire "
+            "d'un plan. S'il s'agit d'un autre plan, donnez-lui un autre identifiant (feuille « Plan »)."
+        )
     if Plan.objects.visible_to(user).filter(slug=slug).exists():
         return f"Seuls les administrateurs et coordinateurs du plan « {slug} » peuvent l'importer."
     # A plan this person may not read and a plan that does not exist get the same answer: the
@@ -1076,7 +1087,7 @@ def plan_import(request: HttpRequest) -> HttpResponse:
             except open_format.PlanFormatError as exc:
                 errors = exc.errors
             else:
-                refusal = _may_import(request.user, data["plan"]["slug"])
+                refusal = _may_import(request.user, data["plan"]["slug"], data["plan"]["territory"])
                 if refusal:
                     errors = [refusal]
                 else:
@@ -1126,9 +1137,17 @@ def plan_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     pending = _pending(request, pk)
     slug = pending.data["plan"]["slug"]
-    refusal = _may_import(request.user, slug)
+    refusal = _may_import(request.user, slug, pending.data["plan"]["territory"])
     if refusal:
         raise PermissionDenied(refusal)
+    territory = Plan.objects.filter(slug=slug).values_list("territory", flat=True).first()
+    if (
+        territory not in (None, pending.data["plan"]["territory"])
+        and request.POST.get("territoire") != "changer"
+    ):
+        preview = open_format.preview(pending.data, by=request.user)
+        context = {"pending": pending, "preview": preview, "territory_error": True}
+        return render(request, "actions/import_preview.html", context, status=422)
     with transaction.atomic():
         # Edits made in the app after the upload would be overwritten by a file that never saw
         # them: the importer checks the fresh preview and confirms again.

@@ -1153,11 +1153,14 @@ class Preview:
     restored: list[int] = field(default_factory=list)  # archived today, back in the file
     kept_notes: int = 0  # notes of the file's fiches that the file lacks: kept
     extra: list[str] = field(default_factory=list)  # what the extensions (meetings…) would do
+    # (the plan's territory, the file's) when the file's identifier is the plan of another
+    # territory: importing it would change the territory of that plan.
+    territory_change: tuple[str, str] | None = None
 
     @property
     def nothing_to_do(self) -> bool:
         return self.plan_exists and not (
-            self.new or self.changed or self.archived or self.restored or self.extra
+            self.new or self.changed or self.archived or self.restored or self.extra or self.territory_change
         )
 
 
@@ -1209,6 +1212,7 @@ def preview(data: dict[str, Any], *, by=None) -> Preview:
         archived=archived,
         restored=sorted(restored),
         kept_notes=kept_notes,
+        territory_change=territory_change(plan, data),
         extra=organisation_changes(plan, data, by)[0]
         + [
             line
@@ -1217,6 +1221,14 @@ def preview(data: dict[str, Any], *, by=None) -> Preview:
             for line in extension.changes(plan, data[key])
         ],
     )
+
+
+def territory_change(plan: Plan | None, data: dict[str, Any]) -> tuple[str, str] | None:
+    """(the plan's territory, the file's) when they differ: the file's identifier is already
+    the plan of another territory (or the territory was renamed). None otherwise."""
+    if plan is None or plan.territory == data["plan"]["territory"]:
+        return None
+    return plan.territory, data["plan"]["territory"]
 
 
 def signatories_refusal(plan: Plan | None, spec: dict[str, Any], user) -> str | None:

@@ -65,6 +65,7 @@ README = [
     "  Réalisée : oui ou non.",
     "Partenaires : nom tel qu'écrit, rôle, et l'organisation correspondante si elle est connue.",
     "Calendrier : la période telle qu'écrite (« Début 2024 », « Rentrée 2025 », « 2026 »,",
+    "  « Année scolaire 2025-2026 » (septembre à août),",
     "  « En cours »…). Laissez Début et Fin vides : elles sont déduites de la période quand",
     "  c'est possible (dates au format JJ/MM/AAAA sinon).",
     "Indicateurs : une ligne par valeur annuelle (Année, Valeur, Commentaire).",

@@ -138,10 +138,23 @@ SPELLING = [
     ("Mi – 2024", P("2024-05-01", "2024-08-31")),
 ]
 
+# The school year, as plans of enfance and jeunesse count: September to August. "Rentrée
+# scolaire" is the "Rentrée" above (September-October).
+SCHOOL_YEARS = [
+    ("Année scolaire 2025-2026", P("2025-09-01", "2026-08-31")),
+    ("année scolaire 2025/26", P("2025-09-01", "2026-08-31")),
+    ("Année scolaire 2025", P("2025-09-01", "2026-08-31")),
+    ("Courant année scolaire 2024-2025", P("2024-09-01", "2025-08-31")),
+    ("À partir de l'année scolaire 2025-2026", P("2025-09-01", None)),
+    ("Rentrée scolaire 2025", P("2025-09-01", "2025-10-31")),
+    ("Jusqu'à la rentrée scolaire 2026", P(None, "2026-10-31")),
+    ("Fin d'année 2024", P("2024-10-01", "2024-12-31")),
+]
+
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    YEAR_PARTS + SEMESTERS_AND_QUARTERS + MONTHS + DAYS + YEAR_RANGES + OPEN_ENDED + SPELLING,
+    YEAR_PARTS + SEMESTERS_AND_QUARTERS + MONTHS + DAYS + YEAR_RANGES + OPEN_ENDED + SPELLING + SCHOOL_YEARS,
 )
 def test_other_forms(label, expected):
     assert parse_period(label) == expected
@@ -158,6 +171,7 @@ NOT_PERIODS = [
     "asdfgh",
     "2024 (à confirmer)",
     "31/02/2025",
+    "Année scolaire 2025-2024",
     "32/01/2025",
     "15/13/2025",
     "13/2025",
