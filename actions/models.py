@@ -324,6 +324,9 @@ class ActionQuerySet(models.QuerySet):
                 "calendar_entries",
                 models.Prefetch("indicators", queryset=Indicator.objects.prefetch_related("values")),
                 models.Prefetch("notes", queryset=Note.objects.order_by("-date", "-pk")),
+                models.Prefetch("financing", queryset=Financing.objects.select_related("organisation")),
+                "themes",
+                "audiences",
                 # reporting.Decision, named by its relation: actions does not import reporting.
                 "decisions__meeting",
                 "decisions__actions__plan",

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,16 @@ from actions.models import (
     IMPORT_REASON,
     Action,
     ActionPartner,
+    Audience,
     CalendarEntry,
     Condition,
+    Financing,
     Indicator,
     IndicatorValue,
     Note,
     NoteKind,
     Step,
+    Theme,
     import_reason,
 )
 from actions.periods import MAX_YEAR, MIN_YEAR, parse_period
@@ -52,6 +56,7 @@ _NAME_OR_NULL = {"type": ["string", "null"], "maxLength": 200}
 # What a DecimalField(max_digits=14, decimal_places=2) holds: |x| < 10^12.
 LARGEST_AMOUNT = 999_999_999_999.99
 _AMOUNT = {"type": ["number", "null"], "maximum": LARGEST_AMOUNT, "minimum": -LARGEST_AMOUNT}
+_MONEY = {"type": ["number", "null"], "maximum": LARGEST_AMOUNT, "minimum": 0}  # euros
 STORAGE_SCHEMA: dict[str, Any] = {
     "$id": "ctg-plan/1/storage",
     "type": "object",
@@ -150,6 +155,26 @@ STORAGE_SCHEMA: dict[str, Any] = {
                     }
                 },
                 "archived_at": {"type": ["string", "null"], "format": "date-time"},
+                # Extension: the fiche's financing lines, themes and publics (names of the
+                # installation's lists, see actions.models.Theme and Audience).
+                "financing": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["funder"],
+                        "properties": {
+                            "funder": {"type": "string", "minLength": 1, "maxLength": 200},
+                            "organisation": _NAME_OR_NULL,
+                            "scheme": {"type": ["string", "null"], "maxLength": 200},
+                            "year": {"type": ["integer", "null"], "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+                            "planned": _MONEY,
+                            "granted": _MONEY,
+                            "spent": _MONEY,
+                        },
+                    },
+                },
+                "themes": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100}},
+                "audiences": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100}},
                 "notes": {
                     "items": {
                         "properties": {
@@ -284,7 +309,34 @@ def _action_data(action: Action) -> dict[str, Any]:
             for note in sorted(action.notes.all(), key=lambda note: (note.date, note.pk))
         ],
         **({"archived_at": action.archived_at.isoformat(timespec="seconds")} if action.archived_at else {}),
+        **_extension_data(action),
     }
+
+
+def _extension_data(action: Action) -> dict[str, Any]:
+    """The storage extension of a fiche: financing lines, themes, publics (left out if none)."""
+    data: dict[str, Any] = {}
+    lines = [
+        {
+            "funder": line.funder,
+            "organisation": line.organisation.name if line.organisation else None,
+            "scheme": line.scheme or None,
+            "year": line.year,
+            "planned": _number(line.planned),
+            "granted": _number(line.granted),
+            "spent": _number(line.spent),
+        }
+        for line in action.financing.all()
+    ]
+    if lines:
+        data["financing"] = lines
+    themes = [theme.name for theme in action.themes.all()]
+    if themes:
+        data["themes"] = themes
+    audiences = [audience.name for audience in action.audiences.all()]
+    if audiences:
+        data["audiences"] = audiences
+    return data
 
 
 def _organisation_data(org: Organisation) -> dict[str, Any]:
@@ -310,6 +362,7 @@ def export_plan(plan: Plan, *, archived: bool = False) -> dict[str, Any]:
     used.update((org.pk, org) for org in plan.partners.all())
     for action in actions:
         used.update((org.pk, org) for org in action.pilots.all())
+        used.update((f.organisation.pk, f.organisation) for f in action.financing.all() if f.organisation)
         used.update((p.organisation.pk, p.organisation) for p in action.partners.all() if p.organisation)
         for step in action.top_steps:
             for s in [step, *step.children.all()]:
@@ -529,6 +582,13 @@ def _semantic_errors(data: dict[str, Any]) -> list[str]:
                 and not MIN_YEAR <= int(note["date"][:4]) <= MAX_YEAR
             ):
                 errors.append(f"{where}.notes[{k}].date : date invraisemblable ({note['date']})")
+        for k, line in enumerate(action.get("financing", [])):
+            granted, spent = line.get("granted"), line.get("spent")
+            if isinstance(granted, int | float) and isinstance(spent, int | float) and spent > granted:
+                errors.append(
+                    f"{where}.financing[{k}].spent : le montant dépensé ({_figure(spent)} €) dépasse "
+                    f"le montant accordé ({_figure(granted)} €)"
+                )
         for k, indicator in enumerate(action.get("indicators", [])):
             years = Counter(v["year"] for v in indicator.get("values", []))
             for year, count in sorted(years.items()):
@@ -572,7 +632,33 @@ def _database_errors(data: dict[str, Any]) -> list[str]:
         if holder and holder != name:
             errors.append(f"{where}.insee : le code INSEE {insee} appartient déjà à « {holder} »")
         seen.setdefault(insee, name)
+    for model, key, label in (
+        (Theme, "themes", "thématique inconnue"),
+        (Audience, "audiences", "public visé inconnu"),
+    ):
+        known = _tag_index(model)
+        for where, action in _iter_actions(data):
+            for k, name in enumerate(action.get(key, [])):
+                if _tag_key(name) not in known:
+                    allowed = ", ".join(sorted({tag.name for tag in known.values()})) or "aucun"
+                    errors.append(
+                        f"{where}.{key}[{k}] : {label} « {name} » ; valeurs possibles : {allowed} "
+                        "(un administrateur de l'installation complète la liste)"
+                    )
     return errors
+
+
+def _tag_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _tag_index(model) -> dict[str, Any]:
+    """The installation's list, found by name (case aside) or by identifier. One query."""
+    index = {}
+    for tag in model.objects.all():
+        index[_tag_key(tag.slug)] = tag
+        index[_tag_key(tag.name)] = tag
+    return index
 
 
 def validate(data: Any) -> list[str]:
@@ -796,6 +882,10 @@ class _Writer:
     by: Any
     reason: str
 
+    @cached_property
+    def tags(self) -> _Tags:
+        return _Tags()
+
     def _mark(self, obj):
         obj._history_user = self.by
         obj._change_reason = self.reason
@@ -879,7 +969,30 @@ def _list_fields(spec: dict[str, Any], orgs: _Organisations) -> dict[str, list[d
             }
             for ind in spec.get("indicators", [])
         ],
+        "financing": [
+            {
+                "funder": line["funder"],
+                "organisation_id": orgs.pk(line.get("organisation")),
+                "scheme": line.get("scheme") or "",
+                "year": line.get("year"),
+                "planned": _decimal(line.get("planned")),
+                "granted": _decimal(line.get("granted")),
+                "spent": _decimal(line.get("spent")),
+            }
+            for line in spec.get("financing", [])
+        ],
     }
+
+
+class _Tags:
+    """The installation's themes and publics, as a file names them (read once per import)."""
+
+    def __init__(self):
+        self.index = {"themes": _tag_index(Theme), "audiences": _tag_index(Audience)}
+
+    def of(self, spec: dict[str, Any], key: str) -> list:
+        found = [self.index[key][_tag_key(name)] for name in spec.get(key, [])]
+        return list({tag.pk: tag for tag in found}.values())
 
 
 def _note_key(date: datetime.date, kind: str, text: str) -> tuple:
@@ -920,6 +1033,7 @@ def _named_organisations(data: dict[str, Any]) -> set[str]:
     for _, action in _iter_actions(data):
         names |= set(action.get("pilots", []))
         names |= {p["organisation"] for p in action["partners"] if p.get("organisation")}
+        names |= {f["organisation"] for f in action.get("financing", []) if f.get("organisation")}
         for step in action["steps"]:
             names |= {s["commune"] for s in [step, *step.get("children", [])] if s.get("commune")}
     return names
@@ -989,6 +1103,20 @@ def _create_fiches(
         ],
     )
     writer.create_all(Note, [Note(action=a, **n) for a, spec, _ in lists for n in _file_notes(spec)])
+    writer.create_all(
+        Financing,
+        [
+            Financing(action=a, position=i, **line)
+            for a, _, f in lists
+            for i, line in enumerate(f["financing"])
+        ],
+    )
+    tags = writer.tags
+    for key, model in (("themes", Action.themes.through), ("audiences", Action.audiences.through)):
+        field = "theme" if key == "themes" else "audience"
+        model.objects.bulk_create(
+            [model(action=a, **{field: tag}) for a, spec, _ in lists for tag in tags.of(spec, key)]
+        )
 
 
 def _update_children(action: Action, spec: dict[str, Any], orgs: _Organisations, writer: _Writer) -> None:
@@ -1035,6 +1163,12 @@ def _update_children(action: Action, spec: dict[str, Any], orgs: _Organisations,
                 writer.save(value)
     for note in _new_notes(action, spec):
         writer.save(Note(action=action, **note))
+    writer.sync(Financing, list(action.financing.all()), lists["financing"], action=action)
+    tags = writer.tags
+    for key in ("themes", "audiences"):
+        wanted = tags.of(spec, key)
+        if {tag.pk for tag in getattr(action, key).all()} != {tag.pk for tag in wanted}:
+            getattr(action, key).set(wanted)
 
 
 def _amount(value) -> int | float | None:
@@ -1094,7 +1228,27 @@ def _comparable(spec: dict[str, Any]) -> dict[str, Any]:
             }
             for i in spec.get("indicators", [])
         ],
+        **_comparable_extension(spec),
     }
+
+
+def _comparable_extension(spec: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if spec.get("financing"):
+        data["financing"] = [
+            {
+                "funder": line["funder"],
+                "organisation": line.get("organisation"),
+                "scheme": line.get("scheme") or None,
+                "year": line.get("year"),
+                **{name: _amount(line.get(name)) for name in ("planned", "granted", "spent")},
+            }
+            for line in spec["financing"]
+        ]
+    for key in ("themes", "audiences"):
+        if spec.get(key):
+            data[key] = list(spec[key])
+    return data
 
 
 def _stored(action: Action) -> dict[str, Any]:
