@@ -43,7 +43,8 @@ from actions.models import (
 )
 from actions.periods import MAX_YEAR, MIN_YEAR, parse_period
 from actions.plan_io.errors import PlanFormatError
-from axes.models import Axis, Finding, FindingKind, Plan
+from axes.levels import LevelWords
+from axes.models import Axis, Finding, FindingKind, Objective, Plan
 from partners.models import Organisation, OrganisationKind
 
 FORMAT = "ctg-plan/1"
@@ -70,6 +71,9 @@ STORAGE_SCHEMA: dict[str, Any] = {
                 "start_year": {"minimum": 1900, "maximum": 2200},
                 "end_year": {"minimum": 1900, "maximum": 2200},
                 "level_label": {"maxLength": 40},
+                # Extension: what French needs besides the label, when it cannot be deduced.
+                "level_plural": {"type": "string", "maxLength": 40},
+                "level_gender": {"enum": ["m", "f", ""]},
                 "signatories": {"items": {"maxLength": 200}},
                 "communes": {"items": {"properties": {"name": {"minLength": 1, "maxLength": 200}}}},
                 "organisations": {
@@ -102,6 +106,18 @@ STORAGE_SCHEMA: dict[str, Any] = {
                             "watch_points": {"items": {"minLength": 1}},
                         }
                     },
+                    # Extension: the level between axis and fiche, for the plans that have it.
+                    "objectives": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["title"],
+                            "properties": {
+                                "code": {"type": ["string", "null"], "maxLength": 20},
+                                "title": {"type": "string", "minLength": 1, "maxLength": 500},
+                            },
+                        },
+                    },
                     "actions": {"type": "array", "items": {"$ref": "#/$defs/action"}},
                 },
             },
@@ -114,6 +130,7 @@ STORAGE_SCHEMA: dict[str, Any] = {
                 "number": {"maximum": 32767},
                 "title": {"maxLength": 500},
                 "fiche_title": {"maxLength": 500},
+                "objective": {"type": ["string", "null"], "maxLength": 500},
                 "pilotage": {"maxLength": 300},
                 "pilots": {"items": {"minLength": 1, "maxLength": 200}},
                 "steps": {"items": {"$ref": "#/$defs/step"}},
@@ -263,6 +280,8 @@ def _action_data(action: Action) -> dict[str, Any]:
         "number": action.number,
         "title": action.title,
         "fiche_title": action.fiche_title,
+        # Our extension: the objective the fiche comes under, by its title within the axis.
+        **({"objective": action.objective.title} if action.objective_id else {}),
         "pilotage": action.pilotage,
         "pilots": sorted(org.name for org in action.pilots.all()),
         "steps": [_step_data(step) for step in action.top_steps],
@@ -339,6 +358,23 @@ def _extension_data(action: Action) -> dict[str, Any]:
     return data
 
 
+def _level_data(plan: Plan) -> dict[str, Any]:
+    """Our extension: the plural and gender of the plan's first level, when the plan states
+    them (otherwise deduced from the label, axes.levels)."""
+    data = {}
+    if plan.level_plural:
+        data["level_plural"] = plan.level_plural
+    if plan.level_gender:
+        data["level_gender"] = plan.level_gender
+    return data
+
+
+def _objectives_data(axis: Axis) -> dict[str, Any]:
+    """Our extension: the axis's objectives, for the plans that have this level (none: no key)."""
+    objectives = [{"code": o.code or None, "title": o.title} for o in axis.objectives.all()]
+    return {"objectives": objectives} if objectives else {}
+
+
 def _organisation_data(org: Organisation) -> dict[str, Any]:
     return {
         "name": org.name,
@@ -353,8 +389,13 @@ def export_plan(plan: Plan, *, archived: bool = False) -> dict[str, Any]:
     """The whole plan as a ctg-plan/1 document. A fixed number of queries. `archived` adds the
     archived fiches, each with its `archived_at` (the backup keeps them; an import of the file
     restores them archived)."""
-    actions = list((Action.all_objects if archived else Action.objects).filter(plan=plan).with_details())
-    axes = list(plan.axes.prefetch_related("findings"))
+    actions = list(
+        (Action.all_objects if archived else Action.objects)
+        .filter(plan=plan)
+        .with_details()
+        .select_related("objective")
+    )
+    axes = list(plan.axes.prefetch_related("findings", "objectives"))
     signatories = list(plan.signatories.all())
     communes = list(plan.communes.order_by("name"))
 
@@ -389,6 +430,7 @@ def export_plan(plan: Plan, *, archived: bool = False) -> dict[str, Any]:
             "start_year": plan.start_year,
             "end_year": plan.end_year,
             "level_label": plan.level_label,
+            **_level_data(plan),
             "signatories": [org.name for org in signatories],
             "communes": [{"name": org.name, "insee": org.insee or None} for org in communes],
             "organisations": [_organisation_data(org) for org in organisations],
@@ -404,6 +446,7 @@ def export_plan(plan: Plan, *, archived: bool = False) -> dict[str, Any]:
                         f.text for f in axis.findings.all() if f.kind == FindingKind.WATCH_POINT
                     ],
                 },
+                **_objectives_data(axis),
                 "actions": [_action_data(action) for action in by_axis.get(axis.pk, [])],
             }
             for axis in axes
@@ -553,6 +596,18 @@ def _semantic_errors(data: dict[str, Any]) -> list[str]:
     for number, count in sorted(axis_numbers.items()):
         if count > 1:
             errors.append(f"axes : le numéro d'axe {number} apparaît {count} fois")
+
+    for i, axis in enumerate(data["axes"]):
+        titles = Counter(o["title"] for o in axis.get("objectives", []))
+        for title, count in sorted(titles.items()):
+            if count > 1:
+                errors.append(f"axes[{i}].objectives : l'objectif « {title} » apparaît {count} fois")
+        for j, action in enumerate(axis["actions"]):
+            if action.get("objective") and action["objective"] not in titles:
+                errors.append(
+                    f"axes[{i}].actions[{j}].objective : l'objectif « {action['objective']} » "
+                    f"n'est pas dans axes[{i}].objectives"
+                )
 
     places: dict[int, list[str]] = {}
     for where, action in _iter_actions(data):
@@ -756,7 +811,8 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "créé" if self.created else "mis à jour"
-        text = f"Plan « {self.plan.slug} » {verb} : {self.axes} axes, {self.actions} fiches-actions"
+        level = LevelWords.of(self.plan.level_label, self.plan.level_plural, self.plan.level_gender)
+        text = f"Plan « {self.plan.slug} » {verb} : {level.count(self.axes)}, {self.actions} fiches-actions"
         text += f" ({self.unchanged} inchangées)." if self.unchanged else "."
         if self.archived_actions:
             text += (
@@ -1201,6 +1257,7 @@ def _comparable(spec: dict[str, Any]) -> dict[str, Any]:
         "number": spec["number"],
         "title": spec["title"],
         "fiche_title": spec["fiche_title"],
+        **({"objective": spec["objective"]} if spec.get("objective") else {}),
         "pilotage": spec["pilotage"],
         "pilots": sorted(spec.get("pilots", [])),
         "steps": [step(s) for s in spec["steps"]],
@@ -1279,6 +1336,7 @@ def _axis_state(spec: dict[str, Any]) -> tuple:
         diagnostic.get("theme", ""),
         tuple(diagnostic.get("strengths", [])),
         tuple(diagnostic.get("watch_points", [])),
+        tuple((o.get("code") or "", o["title"]) for o in spec.get("objectives", [])),
     )
 
 
@@ -1289,6 +1347,7 @@ def _stored_axis_state(axis: Axis) -> tuple:
         axis.theme,
         tuple(f.text for f in findings if f.kind == FindingKind.STRENGTH),
         tuple(f.text for f in findings if f.kind == FindingKind.WATCH_POINT),
+        tuple((o.code, o.title) for o in axis.objectives.all()),
     )
 
 
@@ -1310,6 +1369,12 @@ class Preview:
     # (the plan's territory, the file's) when the file's identifier is the plan of another
     # territory: importing it would change the territory of that plan.
     territory_change: tuple[str, str] | None = None
+    level: LevelWords = field(default_factory=lambda: LevelWords.of("Axe"))  # the file's words
+
+    @property
+    def axes_text(self) -> str:
+        """ "5 enjeux", in the file's own words."""
+        return self.level.count(self.axes)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -1322,9 +1387,28 @@ def _existing(plan: Plan | None):
     """The plan's fiches (archived ones too) and axes, by number."""
     if plan is None:
         return {}, {}
-    actions = {a.number: a for a in Action.all_objects.filter(plan=plan).with_details()}
-    axes = {a.number: a for a in plan.axes.prefetch_related("findings")}
+    actions = {
+        a.number: a for a in Action.all_objects.filter(plan=plan).with_details().select_related("objective")
+    }
+    axes = {a.number: a for a in plan.axes.prefetch_related("findings", "objectives")}
     return actions, axes
+
+
+def _update_objectives(axis: Axis, stored: list[Objective], specs: list[dict[str, Any]]) -> dict[str, int]:
+    """The axis's objectives as the file lists them, matched by title: a fiche keeps its
+    objective when only the objective's number or order changes. Those the file drops go (their
+    fiches are given the file's objective right after). Their pks by title."""
+    by_title = {o.title: o for o in stored}
+    kept: dict[str, int] = {}
+    for position, spec in enumerate(specs):
+        objective = by_title.pop(spec["title"], None) or Objective(axis=axis, title=spec["title"])
+        if objective.pk is None or (objective.code, objective.position) != (spec.get("code") or "", position):
+            objective.code, objective.position = spec.get("code") or "", position
+            objective.save()
+        kept[objective.title] = objective.pk
+    if by_title:
+        Objective.objects.filter(pk__in=[o.pk for o in by_title.values()]).delete()
+    return kept
 
 
 def _kept_notes(stored: Action, spec: dict[str, Any]) -> int:
@@ -1367,6 +1451,11 @@ def preview(data: dict[str, Any], *, by=None) -> Preview:
         restored=sorted(restored),
         kept_notes=kept_notes,
         territory_change=territory_change(plan, data),
+        level=LevelWords.of(
+            data["plan"].get("level_label") or "Axe",
+            data["plan"].get("level_plural") or "",
+            data["plan"].get("level_gender") or "",
+        ),
         extra=organisation_changes(plan, data, by)[0]
         + [
             line
@@ -1421,6 +1510,8 @@ def import_plan(
         "start_year": spec["start_year"],
         "end_year": spec["end_year"],
         "level_label": spec.get("level_label") or "Axe",
+        "level_plural": spec.get("level_plural") or "",
+        "level_gender": spec.get("level_gender") or "",
     }
     plan = Plan.objects.filter(slug=spec["slug"]).first()
     refusal = signatories_refusal(plan, spec, by)
@@ -1458,7 +1549,9 @@ def import_plan(
         axis = existing_axes.get(axis_spec["number"]) or Axis(plan=plan, number=axis_spec["number"])
         kept_axes.add(axis.number)
         diagnostic = axis_spec.get("diagnostic", {})
+        objectives = {o.title: o.pk for o in axis.objectives.all()} if axis.pk else {}
         if not (axis.pk and _stored_axis_state(axis) == _axis_state(axis_spec)):
+            stored_objectives = list(axis.objectives.all()) if axis.pk else []
             axis.title = axis_spec["title"]
             axis.theme = diagnostic.get("theme", "")
             axis.save()
@@ -1473,6 +1566,7 @@ def import_plan(
                     for i, t in enumerate(diagnostic.get("watch_points", []))
                 ]
             )
+            objectives = _update_objectives(axis, stored_objectives, axis_spec.get("objectives", []))
         for action_spec in axis_spec["actions"]:
             kept_actions.add(action_spec["number"])
             stored = existing_actions.get(action_spec["number"])
@@ -1484,6 +1578,7 @@ def import_plan(
                 "axis_id": axis.pk,
                 "title": action_spec["title"],
                 "fiche_title": action_spec["fiche_title"],
+                "objective_id": objectives.get(action_spec.get("objective")),
                 "pilotage": action_spec["pilotage"],
                 "status": action_spec["status"],
                 "progress": action_spec["progress"],

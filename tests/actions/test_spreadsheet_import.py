@@ -300,7 +300,7 @@ def test_a_plan_written_by_hand_imports_and_reimports_unchanged(db, capsys):
 
     path = Path(__file__).resolve().parents[1] / "assets" / "plan-coteaux.xlsx"
     call_command("import_plan", str(path))
-    assert "Plan « coteaux-girou » créé : 4 axes, 12 fiches-actions." in capsys.readouterr().out
+    assert "Plan « coteaux-girou » créé : 4 enjeux, 12 fiches-actions." in capsys.readouterr().out
     plan = Plan.objects.get(slug="coteaux-girou")
     assert plan.level_label == "Enjeu" and plan.communes.count() == 4
     assert Step.objects.filter(action__plan=plan, commune__isnull=False, parent__isnull=False).exists()

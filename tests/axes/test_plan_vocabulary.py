@@ -5,13 +5,16 @@ import io
 import re
 from html import unescape
 
+import jsonschema
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
+from actions.plan_io import open_format
 from axes.levels import LevelWords
-from axes.models import Objective, Role
+from axes.models import Objective, Plan, Role
 from reporting.reports import build_report
 from tests.factories import ActionFactory, AxisFactory, PlanFactory, UserFactory, grant
 
@@ -205,3 +208,74 @@ def test_an_objective_belongs_to_the_fiche_s_axis(objectives_plan):
     assert refused.value.message_dict["objective"] == [
         "Cet objectif relève d’un autre enjeu que celui de la fiche."
     ]
+
+
+# ---------------------------------------------------------------------------
+# The open format (ctg-plan/1) carries the words and the objectives, as extension fields
+
+
+def without_timestamp(data: dict) -> dict:
+    return {key: value for key, value in data.items() if key != "exported_at"}
+
+
+def test_objectives_and_words_round_trip_through_json(objectives_plan, tmp_path, capsys):
+    objectives_plan.level_plural, objectives_plan.level_gender = "Enjeux", "m"
+    objectives_plan.save()
+    data = open_format.export_plan(objectives_plan)
+    # The public schema still holds: the additions are fields it lets producers add.
+    jsonschema.validate(data, open_format.SCHEMA)
+    assert (data["plan"]["level_label"], data["plan"]["level_plural"], data["plan"]["level_gender"]) == (
+        "Enjeu",
+        "Enjeux",
+        "m",
+    )
+    first, second = data["axes"]
+    assert first["objectives"] == [
+        {"code": "1.1", "title": "Accompagner les parents"},
+        {"code": "1.2", "title": "Informer les familles"},
+    ]
+    assert "objectives" not in second  # an axis without objectives reads as before
+    assert [a.get("objective") for a in first["actions"]] == [
+        None,
+        "Accompagner les parents",
+        "Accompagner les parents",
+    ]
+
+    path = tmp_path / "coteaux.json"
+    path.write_text(open_format.dumps(data), encoding="utf-8")
+    objectives_plan.delete()
+    call_command("import_plan", str(path))
+    assert "Plan « coteaux » créé : 2 enjeux, 3 fiches-actions." in capsys.readouterr().out
+    plan = Plan.objects.get(slug="coteaux")
+    assert plan.actions.get(number=3).objective.label == "Objectif 1.1"
+    assert without_timestamp(open_format.export_plan(plan)) == without_timestamp(data)
+
+    # The same file again changes nothing; the command's preview speaks the plan's words.
+    versions = list(plan.actions.order_by("number").values_list("version", flat=True))
+    call_command("import_plan", str(path), "--dry-run")
+    assert "serait mis à jour, 2 enjeux." in capsys.readouterr().out
+    call_command("import_plan", str(path))
+    assert "(3 inchangées)" in capsys.readouterr().out
+    assert list(plan.actions.order_by("number").values_list("version", flat=True)) == versions
+
+
+def test_a_file_moves_a_fiche_to_another_objective(objectives_plan):
+    data = open_format.export_plan(objectives_plan)
+    data["axes"][0]["objectives"][1]["code"] = "1.3"
+    data["axes"][0]["actions"][2]["objective"] = "Informer les familles"
+    data["axes"][0]["actions"][1].pop("objective")
+    open_format.import_plan(data)
+    fiches = {a.number: a.objective for a in objectives_plan.actions.select_related("objective")}
+    assert fiches[2] is None and str(fiches[3]) == "Objectif 1.3 : Informer les familles"
+
+
+def test_a_fiche_naming_an_objective_its_axis_lacks_is_refused(objectives_plan):
+    data = open_format.export_plan(objectives_plan)
+    data["axes"][0]["actions"][0]["objective"] = "Objectif inconnu"
+    data["axes"][0]["objectives"].append({"code": None, "title": "Informer les familles"})
+    errors = open_format.validate(data)
+    assert "axes[0].objectives : l'objectif « Informer les familles » apparaît 2 fois" in errors
+    assert (
+        "axes[0].actions[0].objective : l'objectif « Objectif inconnu » n'est pas dans axes[0].objectives"
+        in errors
+    )

@@ -69,7 +69,7 @@ def test_administrator_imports_a_new_plan_from_the_template(
     expect(page.get_by_role("heading", level=1)).to_contain_text("plan-coteaux.xlsx")
     summary = page.locator("main p", has_text=f"Plan « {SLUG} »")
     expect(summary).to_have_text(
-        f"Plan « {SLUG} » (CC des Coteaux du Girou) : création d'un nouveau plan, 4 axes."
+        f"Plan « {SLUG} » (CC des Coteaux du Girou) : création d'un nouveau plan, 4 enjeux."
     )
 
     def row(label):
@@ -84,7 +84,7 @@ def test_administrator_imports_a_new_plan_from_the_template(
 
     page.get_by_role("button", name="Confirmer l'import").click()
     page.wait_for_url(f"{live_server.url}/plans/{SLUG}/")
-    expect(page.locator(".messages")).to_contain_text(f"Plan « {SLUG} » créé : 4 axes, 12 fiches-actions.")
+    expect(page.locator(".messages")).to_contain_text(f"Plan « {SLUG} » créé : 4 enjeux, 12 fiches-actions.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("CC des Coteaux du Girou, 2024-2028")
     enjeux = page.locator("section.axis h2")
     expect(enjeux).to_have_text([re.compile(rf"^Enjeu {n} : ") for n in range(1, 5)])

@@ -9,7 +9,7 @@ MAX_ERRORS_SHOWN = 50
 
 def describe(preview: open_format.Preview) -> str:
     verb = "mis à jour" if preview.plan_exists else "créé"
-    lines = [f"Plan « {preview.slug} » ({preview.territory}) : serait {verb}, {preview.axes} axes."]
+    lines = [f"Plan « {preview.slug} » ({preview.territory}) : serait {verb}, {preview.axes_text}."]
     for label, numbers in [
         ("Fiches nouvelles", preview.new),
         ("Fiches modifiées", preview.changed),
