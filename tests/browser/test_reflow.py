@@ -6,7 +6,7 @@ import pytest
 from axes.models import Role
 from partners.models import Organisation
 from tests.browser.pages import FACTORY_PASSWORD, axe_violations, describe, sign_in
-from tests.factories import DecisionFactory, MeetingFactory, UserFactory, grant
+from tests.factories import DecisionFactory, MeetingFactory, UserFactory, grant, theme
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +28,8 @@ PAGES = [
     ("/plans/val-aigo/membres/", MANAGERS),
     ("/plans/val-aigo/membres/{member}/retirer/", MANAGERS),
     ("/tableau-de-bord/", None),
+    ("/thematiques/", None),
+    ("/thematiques/parentalite/", None),
     ("/compte/mot-de-passe/", None),
     ("/accessibilite/", None),
     ("/mentions-legales/", None),
@@ -58,6 +60,10 @@ def people(val_aigo):
         "caf": UserFactory(username="caf"),
     }
     users["caf"].memberships.create(organisation=caf)
+    # A theme with a fiche and its financing, for the theme's page (the list may have been flushed).
+    fiche = val_aigo.actions.get(number=1)
+    fiche.themes.add(theme("Parentalité", "parentalite"))
+    fiche.financing.create(funder="CAF de la Haute-Garonne", scheme="Bonus territoire CTG", planned=12500)
     meeting = MeetingFactory(plan=val_aigo)
     DecisionFactory(meeting=meeting, actions=[val_aigo.actions.get(number=12)])
     member = val_aigo.roles.get(user=users["lecture"]).pk
