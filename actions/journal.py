@@ -36,7 +36,7 @@ class JournalEntry:
     at: datetime.datetime
     action_id: int
     user: object | None  # the user who made the change; None for imports and commands
-    kind: str  # "action", "step", "calendar", "partner", "condition", "note", "financing"
+    kind: str  # "action", "step", "calendar", "partner", "condition", "note", "financing", "document"
     text: str
     reason: str = ""  # "import du 30/11/2026 de val-aigo.xlsx" for a change an import made
 
@@ -169,7 +169,12 @@ def _note_lines(old, new) -> list[str]:
     return [f"Note de suivi ajoutée : {_quote(new.text)}"] if old is None else []
 
 
+def _document_lines(old, new) -> list[str]:
+    return [f"Document joint : {_quote(new.name)}"] if old is None else []
+
+
 _REMOVED = {
+    "document": lambda row: f"Document supprimé : {_quote(row.name)}",
     "step": lambda row: f"Étape supprimée : {_quote(row.text)}",
     "calendar": lambda row: f"Échéance supprimée : {_quote(_calendar_label(row))}",
     "partner": lambda row: f"Partenaire retiré : {_quote(_partner_label(row))}",
@@ -220,6 +225,13 @@ _SOURCES = [
         amounts=("planned", "granted", "spent"),
     ),
 ]
+
+
+def _sources() -> list[_Source]:
+    """The kinds of history a fiche's journal reads; documents (reporting.Document, joined to
+    the fiche or its notes) reached by their relation: actions does not import reporting."""
+    document = Action._meta.get_field("documents").related_model
+    return [*_SOURCES, _Source("document", document, "action_id", _document_lines, ("name",))]
 
 
 @dataclass(frozen=True)
@@ -290,14 +302,14 @@ def _row(source: _Source, values: dict | None, raw: dict):
 def journal(
     action_ids, *, since: datetime.datetime | None = None, limit: int | None = None
 ) -> list[JournalEntry]:
-    """Readable changes of the given fiches, newest first: one query (a UNION of the seven
+    """Readable changes of the given fiches, newest first: one query (a UNION of the eight
     kinds of history), whatever the history's length when `limit` bounds it. `limit` counts
     history rows (a row makes one line or a few, a row with nothing readable none)."""
     action_ids = list(action_ids)
     if not action_ids:
         return []
-    sources = {source.kind: source for source in _SOURCES}
-    parts = [_rows(source, action_ids, since, limit) for source in _SOURCES]
+    sources = {source.kind: source for source in _sources()}
+    parts = [_rows(source, action_ids, since, limit) for source in sources.values()]
     query = parts[0].union(*parts[1:], all=True).order_by("-j_at", "-j_hid")
     if limit is not None:
         query = query[:limit]

@@ -288,6 +288,8 @@ def test_deleting_asks_first_then_removes_row_and_file(client, media):
     assert response.status_code == 302 and response.url == f"{action.get_absolute_url()}#documents"
     assert not Document.objects.exists() and stored_files(media) == []
     assert Document.history.filter(history_type="-").count() == 1  # journaled
+    journal = client.get(action.get_absolute_url()).text.split('id="journal"')[1]
+    assert "Document supprimé : « preuve.pdf »" in journal and "Document joint : « preuve.pdf »" in journal
     # A meeting's deletion takes its files along.
     meeting = MeetingFactory(plan=plan)
     upload(client, reverse("meeting_document_add", args=[plan.slug, meeting.pk]), "cr.pdf", files.PDF)
