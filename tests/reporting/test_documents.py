@@ -415,3 +415,50 @@ def test_the_document_pages_are_valid_html(client, action, plan, coordinator, tm
     }
     pages["erreur"] = upload(client, add_url(action), "x.pdf", b"MZ" + b"\x00" * 40).content.decode()
     assert vnu_errors(command, pages, tmp_path) == {}
+
+
+def test_the_storage_follows_the_environment():
+    """MEDIA_ROOT on the file system by default; a private S3-compatible bucket when
+    DOCUMENTS_S3_BUCKET is set (django-storages, the optional extra, need not be installed to
+    read the settings)."""
+    import json
+    import os
+    import sys
+
+    script = (
+        "import json, ctg.settings as s; "
+        "print(json.dumps({'media': str(s.MEDIA_ROOT), 'max': s.DOCUMENT_MAX_SIZE_MB, "
+        "'default': s.STORAGES['default']}))"
+    )
+
+    def settings_with(**env):
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("DOCUMENTS_", "MEDIA_ROOT"))}
+        result = subprocess.run(  # noqa: S603 - this interpreter reading our settings
+            [sys.executable, "-c", script],
+            env={**clean, **env},
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(result.stdout)
+
+    default = settings_with()
+    assert default["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    assert default["media"].endswith("/media") and default["max"] == 10
+    s3 = settings_with(
+        MEDIA_ROOT="/var/lib/suivi-ctg/documents",
+        DOCUMENT_MAX_SIZE_MB="25",
+        DOCUMENTS_S3_BUCKET="ctg-docs",
+        DOCUMENTS_S3_ENDPOINT_URL="https://s3.fr-par.scw.cloud",
+        DOCUMENTS_S3_REGION="fr-par",
+    )
+    assert (s3["media"], s3["max"]) == ("/var/lib/suivi-ctg/documents", 25)
+    assert s3["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = s3["default"]["OPTIONS"]
+    assert (options["bucket_name"], options["endpoint_url"], options["region_name"]) == (
+        "ctg-docs",
+        "https://s3.fr-par.scw.cloud",
+        "fr-par",
+    )
+    assert options["default_acl"] == "private" and options["file_overwrite"] is False
