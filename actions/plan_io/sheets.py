@@ -24,7 +24,8 @@ from typing import Any, ClassVar
 from django import forms
 from openpyxl.utils import get_column_letter
 
-from actions.models import NoteKind, Status
+from actions.amounts import euros
+from actions.models import LARGEST_AMOUNT, NoteKind, Status
 from actions.plan_io.cells import (
     ChoiceCell,
     DateCell,
@@ -495,9 +496,21 @@ class FicheForm(forms.Form):
     pilots = ListCell("Pilotes", default=[])
     status = ChoiceCell("Statut", STATUSES, default=Status.PLANNED.value)
     progress = PercentCell("Avancement (%)", default=0)
+    themes = ListCell("Thématiques", default=[])
+    audiences = ListCell("Publics visés", default=[])
 
 
-FICHE_KEYS = ("number", "title", "fiche_title", "pilotage", "pilots", "status", "progress")
+FICHE_KEYS = (
+    "number",
+    "title",
+    "fiche_title",
+    "pilotage",
+    "pilots",
+    "status",
+    "progress",
+    "themes",
+    "audiences",
+)
 
 
 class FichesReader(SheetReader):
@@ -542,6 +555,8 @@ class FichesReader(SheetReader):
             "progress": cleaned["progress"],
             "indicators": [],
             "notes": [],
+            # The installation's lists, by name; checked against them with the whole document.
+            **{key: cleaned[key] for key in ("themes", "audiences") if cleaned[key]},
             "_path": path,
         }
         owner.append(fiche)
@@ -741,6 +756,59 @@ class NotesReader(SheetReader):
         fiche["notes"].append(note)
 
 
+class MoneyCell(NumberCell):
+    """An amount in euros: 12500, "12 500", "12 500,50 €"; never negative."""
+
+    def convert(self, value):
+        if isinstance(value, str):
+            value = value.replace("€", "").strip()
+        amount = super().convert(value)
+        if amount < 0:
+            raise forms.ValidationError(f"« {self.label} » ne peut pas être négatif (trouvé : {amount}).")
+        if amount > LARGEST_AMOUNT:
+            raise forms.ValidationError(
+                f"« {self.label} » est invraisemblable : 999 999 999 999,99 € au plus."
+            )
+        return amount
+
+
+class FinancingForm(forms.Form):
+    fiche = IntegerCell("Fiche", required=True)
+    funder = TextCell("Financeur", required=True)
+    organisation = TextCell("Organisation")
+    scheme = TextCell("Dispositif")
+    year = IntegerCell("Année")
+    planned = MoneyCell("Montant prévu (€)")
+    granted = MoneyCell("Montant accordé (€)")
+    spent = MoneyCell("Montant dépensé (€)")
+
+    def clean(self):
+        data = self.cleaned_data
+        granted, spent = data.get("granted"), data.get("spent")
+        if granted is not None and spent is not None and spent > granted:
+            self.add_error(
+                "spent",
+                f"le montant dépensé ({euros(spent)}) dépasse le montant accordé ({euros(granted)}).",
+            )
+        return data
+
+
+class FinancingReader(SheetReader):
+    title = "Financements"
+    form = FinancingForm
+    aliases = ("Financement", "Financeurs", "Cofinancements")
+    references = {"fiche": "fiche"}
+
+    def add(self, reading, row, cleaned):
+        fiche = self.fiche_of(reading, row, cleaned["fiche"])
+        if fiche is None or row.bad & {"planned", "granted", "spent", "year"}:
+            return
+        lines = fiche.setdefault("financing", [])
+        keys = ("funder", "organisation", "scheme", "year", "planned", "granted", "spent")
+        self.remember(reading, f"{fiche['_path']}.financing[{len(lines)}]", row, keys)
+        lines.append({key: cleaned[key] for key in keys})
+
+
 # The order matters: a sheet is read after the sheets it refers to.
 READERS: list[SheetReader] = [
     PlanReader(),
@@ -755,6 +823,7 @@ READERS: list[SheetReader] = [
     CalendarReader(),
     IndicatorsReader(),
     NotesReader(),
+    FinancingReader(),
 ]
 
 

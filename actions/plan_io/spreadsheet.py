@@ -71,6 +71,12 @@ README = [
     "Indicateurs : une ligne par valeur annuelle (Année, Valeur, Commentaire).",
     "Notes : date (un jour JJ/MM/AAAA, un mois « 03/2024 » ou « mars 2024 », ou une année « 2024 »),",
     "  nature (Suivi, Réalisation, Difficulté, Perspective), auteur, texte.",
+    "Fiches, Thématiques et Publics visés : les champs d'intervention de la CAF (Petite enfance,",
+    "  Parentalité, Jeunesse…) et les publics (0–3 ans, Familles…) de la liste de l'installation,",
+    "  séparés par des points-virgules.",
+    "Financements : une ligne par financeur, dispositif et année (« Bonus territoire CTG »,",
+    "  « Prestation de service »…), montants prévu, accordé et dépensé en euros (12 500 ou",
+    "  12 500,50) ; le dépensé ne dépasse pas l'accordé.",
     "",
     "Les listes déroulantes proposent les valeurs possibles ; le fichier peut aussi être enregistré",
     "au format LibreOffice (.ods). Majuscules et accents sont indifférents.",
@@ -151,6 +157,8 @@ DROP_DOWNS: dict[tuple[str, str], list[str] | tuple[str, str]] = {
     ("Indicateurs", "fiche"): ("Fiches", "number"),
     ("Notes", "fiche"): ("Fiches", "number"),
     ("Notes", "kind"): _labels(NOTE_KINDS),
+    ("Financements", "fiche"): ("Fiches", "number"),
+    ("Financements", "organisation"): ("Organisations", "name"),
 }
 DROP_DOWN_ROWS = 1000  # rows offered beyond the filled ones
 
@@ -240,6 +248,8 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
                     "; ".join(a.get("pilots", [])),
                     _status_label(a["status"]),
                     a["progress"],
+                    "; ".join(a.get("themes", [])),
+                    "; ".join(a.get("audiences", [])),
                 ]
             )
             for step in a["steps"]:
@@ -280,6 +290,19 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
                     note["text"],
                 ]
                 for note in a.get("notes", [])
+            ]
+            rows["Financements"] += [
+                [
+                    n,
+                    line["funder"],
+                    line.get("organisation"),
+                    line.get("scheme"),
+                    line.get("year"),
+                    line.get("planned"),
+                    line.get("granted"),
+                    line.get("spent"),
+                ]
+                for line in a.get("financing", [])
             ]
     for title, columns in SHEETS.items():
         sheet = _sheet(workbook, title, columns, rows[title])

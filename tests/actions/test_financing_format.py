@@ -3,10 +3,12 @@ schema is untouched) and in the xlsx template: exported, imported, round-tripped
 French when wrong."""
 
 import copy
+import io
 import json
 from decimal import Decimal
 
 import jsonschema
+import openpyxl
 import pytest
 
 from actions.models import Action, Financing
@@ -136,3 +138,69 @@ def test_a_bad_line_or_tag_is_refused_and_changes_nothing(plan, change, message)
         open_format.import_plan(copy.deepcopy(data))
     assert any(message in error for error in refused.value.errors), refused.value.errors
     assert list(Financing.objects.values_list("pk", "version")) == before
+
+
+def test_the_template_round_trip(plan):
+    from actions.plan_io import spreadsheet
+
+    data = json.loads(json.dumps(open_format.export_plan(plan)))
+    content = spreadsheet.workbook_from_data(data)
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book["Financements"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:6] == [
+        "Fiche *",
+        "Financeur *",
+        "Organisation",
+        "Dispositif",
+        "Année",
+        "Montant prévu (€)",
+    ]
+    assert rows[1] == [
+        1,
+        "CAF 31",
+        "CAF de la Haute-Garonne",
+        "Bonus territoire CTG",
+        2024,
+        12500,
+        12000.5,
+        8000,
+    ]
+    fiches = [[cell.value for cell in row] for row in book["Fiches"].iter_rows()]
+    header = fiches[0]
+    assert set(fiches[1][header.index("Thématiques")].split("; ")) == {"Petite enfance", "Parentalité"}
+    read = spreadsheet.read_document("argent.xlsx", content)
+    plan.delete()
+    imported = open_format.import_plan(read).plan
+    again = json.loads(json.dumps(open_format.export_plan(imported)))
+    data.pop("exported_at"), again.pop("exported_at")
+    assert again == data
+
+
+def test_bad_financing_cells_are_each_located(plan):
+    from actions.plan_io import spreadsheet
+
+    content = spreadsheet.workbook_from_data(json.loads(json.dumps(open_format.export_plan(plan))))
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book["Financements"]
+    sheet["F2"] = "-12"  # planned
+    sheet["H3"] = "5 000 €"  # spent above the granted 1 500
+    sheet.append([1, "Département", None, None, None, "douze mille"])
+    book["Fiches"]["J2"] = "Astronomie"
+    output = io.BytesIO()
+    book.save(output)
+    with pytest.raises(PlanFormatError) as refused:
+        spreadsheet.read_document("argent.xlsx", output.getvalue())
+    errors = refused.value.errors
+    assert any(
+        e.startswith("feuille « Financements », ligne 2, colonne F") and "négatif" in e for e in errors
+    ), errors
+    assert any(
+        e.startswith("feuille « Financements », ligne 3, colonne H")
+        and "le montant dépensé (5\u00a0000\u00a0€) dépasse le montant accordé (1\u00a0500\u00a0€)" in e
+        for e in errors
+    ), errors
+    assert any(e.startswith("feuille « Financements », ligne 4, colonne F") for e in errors), errors
+    assert any(
+        e.startswith("feuille « Fiches », ligne 2, colonne J") and "« Astronomie »" in e for e in errors
+    ), errors
