@@ -65,6 +65,16 @@ class IndicatorLine:
 
 
 @dataclass(frozen=True)
+class FinancingLine:
+    funder: str
+    scheme: str
+    year: int | None
+    planned: Decimal | None
+    granted: Decimal | None
+    spent: Decimal | None
+
+
+@dataclass(frozen=True)
 class NoteLine:
     pk: int
     date: datetime.date
@@ -128,6 +138,9 @@ class Fiche:
     indicators: tuple[IndicatorLine, ...] = ()
     notes: tuple[NoteLine, ...] = ()  # newest first
     decisions: tuple[DecisionLine, ...] = ()
+    financing: tuple[FinancingLine, ...] = ()
+    themes: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
     deadline: datetime.date | None = None
     is_late: bool = False
     objective: ObjectiveLine | None = None
@@ -208,6 +221,9 @@ def fiches_now(
             Prefetch("indicators", queryset=Indicator.objects.prefetch_related("values")),
             Prefetch("notes", queryset=Note.objects.order_by("-date", "-pk")),
             "decisions__meeting",
+            "financing",
+            "themes",
+            "audiences",
         )
     fiches = []
     for action in queryset:
@@ -235,6 +251,12 @@ def fiches_now(
                     DecisionLine(d.text, d.status, d.get_status_display(), str(d.meeting))
                     for d in sorted(action.decisions.all(), key=lambda d: (d.meeting.date, d.pk))
                 ),
+                "financing": tuple(
+                    FinancingLine(f.funder, f.scheme, f.year, f.planned, f.granted, f.spent)
+                    for f in action.financing.all()
+                ),
+                "themes": tuple(theme.name for theme in action.themes.all()),
+                "audiences": tuple(audience.name for audience in action.audiences.all()),
             }
         deadline, late = lateness(action.status, calendar, today)
         fiches.append(

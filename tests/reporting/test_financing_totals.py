@@ -123,5 +123,18 @@ def test_the_exports_hold_the_lines_the_totals_and_the_tags(client, plan):
     fiches = read(client.get(export_url(plan, "fiches", "xlsx")), "xlsx")
     header = fiches[0]
     creche_row = fiches[1]
-    assert creche_row[header.index("Thématiques")] == "Petite enfance; Parentalité"
+    assert set(creche_row[header.index("Thématiques")].split("; ")) == {"Petite enfance", "Parentalité"}
     assert creche_row[header.index("Publics visés")] == "0–3 ans"
+
+
+def test_the_fiche_pdf_lists_its_lines_themes_and_publics(plan, settings, tmp_path):
+    from tests.factories import audience, theme
+
+    settings.MEDIA_ROOT = tmp_path
+    creche = plan.actions.get(number=1)
+    creche.themes.add(theme("Petite enfance"))
+    creche.audiences.add(audience("Familles"))
+    text = flat(pdf_text(build_report("fiche", plan, number=1).pdf))
+    assert "Thématiques : Petite enfance. Publics visés : Familles." in text
+    assert "CAF 31 Bonus territoire CTG 2024 12 500 € 12 000 € 8 000 €" in text
+    assert "Commune de Sous Bonus territoire CTG 2025 2 500,50 € — —" in text
