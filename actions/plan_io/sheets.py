@@ -42,6 +42,7 @@ from actions.plan_io.cells import (
     text_of,
 )
 from actions.plan_io.errors import CellError
+from axes.levels import LevelWords
 from partners.models import OrganisationKind
 
 FORMAT = "ctg-plan/1"
@@ -201,6 +202,20 @@ class Reading:
     aside: list[dict] = field(default_factory=list)  # fiches of an unknown axis: checked, not kept
     unreadable: dict[str, set[str]] = field(default_factory=lambda: {"axis": set(), "fiche": set()})
     rows: int = 0
+    axes_sheet: str = "Axes"  # the name the first level's sheet bears in this workbook ("Enjeux")
+
+    @property
+    def level(self) -> LevelWords:
+        """The plan's words for its first level, read from the Plan sheet ("Enjeu")."""
+        return LevelWords.of(self.data["plan"].get("level_label") or "Axe")
+
+    def unknown_axis(self, number) -> str:
+        """ "enjeu 9 inconnu (absent de la feuille « Enjeux »)."."""
+        level = self.level
+        return (
+            f"{level.lower} {number} {level.agree('inconnu', 'inconnue')} "
+            f"({level.agree('absent', 'absente')} de la feuille « {self.axes_sheet} »)."
+        )
 
     def known(self, kind: str) -> set[str]:
         """The axis or fiche numbers read so far, as text."""
@@ -264,20 +279,27 @@ class SheetReader:
         """(header, key, required) in the template's order."""
         return [(f.label, key, f.required) for key, f in cls.form.base_fields.items()]
 
+    def own_names(self, reading: Reading) -> tuple[str, ...]:
+        """Other names the sheet may bear in this plan's words (the first level's: "Enjeux")."""
+        return ()
+
     def read(self, book, reading: Reading) -> None:
-        name = find_sheet(book.sheetnames, self.title, self.aliases)
+        name = find_sheet(book.sheetnames, self.title, self.aliases + self.own_names(reading))
         if name is None:
             if not self.optional:
-                reading.error(f"Feuille « {self.title} » manquante.")
+                reading.error(f"Feuille « {(self.own_names(reading) or (self.title,))[0]} » manquante.")
             return
         rows = iter(book.sheets[name])
         headers = {_header(h): i for i, h in enumerate(next(rows, []) or []) if text_of(h)}
         positions, missing = {}, []
         for header, key, required in self.columns():
-            if _header(header) in headers:
-                positions[key] = headers[_header(header)]
+            # A column naming an axis may bear the plan's word for it ("Enjeu").
+            names = [header, reading.level.singular] if self.references.get(key) == "axis" else [header]
+            found = [headers[_header(n)] for n in names if _header(n) in headers]
+            if found:
+                positions[key] = found[0]
             elif required:
-                missing.append(header)
+                missing.append(names[-1])
         if missing:
             reading.error(f"Feuille « {self.title} » : colonne(s) manquante(s) : {', '.join(missing)}.")
             return
@@ -287,7 +309,7 @@ class SheetReader:
                 continue
             reading.rows += 1
             raw = {key: (values[i] if i < len(values) else None) for key, i in positions.items()}
-            row = Row(self.title, number, letters, raw, set())
+            row = Row(name if self.own_names(reading) else self.title, number, letters, raw, set())
             # A reference to an axis or fiche whose own number was refused: reported there.
             orphan = row.orphan = any(
                 fold(text_of(raw.get(key))) in reading.unreadable[kind]
@@ -438,6 +460,14 @@ class AxesReader(SheetReader):
     form = AxisForm
     optional = False
 
+    def own_names(self, reading):
+        plural = reading.level.plural
+        return (plural,) if fold(plural) != fold(self.title) else ()
+
+    def read(self, book, reading):
+        reading.axes_sheet = find_sheet(book.sheetnames, self.title, self.own_names(reading)) or self.title
+        super().read(book, reading)
+
     def add(self, reading, row, cleaned):
         number = cleaned["number"]
         if number is None:
@@ -445,7 +475,7 @@ class AxesReader(SheetReader):
                 mark_unreadable(reading, "axis", row.raw["number"])
             return
         if number in reading.axes:
-            reading.error(f"l'axe {number} apparaît deux fois.", row.at("number"))
+            reading.error(f"{reading.level.the} {number} apparaît deux fois.", row.at("number"))
             return
         path = f"axes[{len(reading.axes)}]"
         self.remember(reading, path, row, ("number", "title"))
@@ -476,7 +506,7 @@ class DiagnosticReader(SheetReader):
             return
         axis = reading.axes.get(number)
         if axis is None:
-            reading.error(f"axe {number} inconnu (absent de la feuille « Axes »).", row.at("axis"))
+            reading.error(reading.unknown_axis(number), row.at("axis"))
             return
         if kind:
             findings = axis["diagnostic"][kind]
@@ -498,6 +528,8 @@ class FicheForm(forms.Form):
     progress = PercentCell("Avancement (%)", default=0)
     themes = ListCell("Thématiques", default=[])
     audiences = ListCell("Publics visés", default=[])
+    # Optional column: the objective between axis and fiche, "1.2 : Accompagner les parents".
+    objective = TextCell("Objectif", default="")
 
 
 FICHE_KEYS = (
@@ -510,7 +542,10 @@ FICHE_KEYS = (
     "progress",
     "themes",
     "audiences",
+    "objective",
 )
+# An objective written "1.2 : Accompagner les parents" or "OS 3 : …": its number, then its title.
+OBJECTIVE_CODE = re.compile(r"^([A-Za-z]{0,3} ?\d+(?:[.\-]\d+)*[a-z]?) : (.+)$", re.S)
 
 
 class FichesReader(SheetReader):
@@ -534,17 +569,25 @@ class FichesReader(SheetReader):
         axis = None if row.orphan else reading.axes.get(axis_number)
         if axis is None:
             if axis_number is not None and not row.orphan:
-                reading.error(f"axe {axis_number} inconnu (absent de la feuille « Axes »).", row.at("axis"))
+                reading.error(reading.unknown_axis(axis_number), row.at("axis"))
             owner, index = reading.aside, len(reading.aside)
             path = f"axes[{len(reading.axes)}].actions[{index}]"
         else:
             owner = axis["actions"]
             path = f"axes[{list(reading.axes).index(axis_number)}].actions[{len(owner)}]"
         self.remember(reading, path, row, FICHE_KEYS)
+        objective = cleaned["objective"]
+        if objective and axis is not None:
+            match = OBJECTIVE_CODE.match(objective)
+            code, objective = (match.group(1), match.group(2).strip()) if match else (None, objective)
+            listed = axis.setdefault("objectives", [])
+            if objective not in [o["title"] for o in listed]:
+                listed.append({"code": code, "title": objective})
         fiche = {
             "number": number,
             "title": cleaned["title"],
             "fiche_title": cleaned["fiche_title"],
+            **({"objective": objective} if objective else {}),
             "pilotage": cleaned["pilotage"],
             "pilots": sorted(cleaned["pilots"] or []),
             "steps": [],

@@ -35,6 +35,7 @@ from actions.plan_io.sheets import (
     read_book,
     strip_private,
 )
+from axes.levels import LevelWords
 from partners.models import OrganisationKind
 
 YES, NO = "oui", "non"
@@ -55,11 +56,14 @@ README = [
     "  Commune, CAF, Département, Région, État, Éducation nationale, MSA, CPAM, Association, Autre) ;",
     "  « Rattachée à » nomme une autre organisation de la liste.",
     "Axes : numéro, intitulé, thème du diagnostic. Diagnostic : Axe, Nature (Force ou Point de",
-    "  vigilance), Constat.",
+    "  vigilance), Constat. La feuille et la colonne portent le nom du premier niveau du plan",
+    "  (feuille « Enjeux », colonne « Enjeu ») ; « Axes » et « Axe » sont compris aussi.",
     "Fiches : numéro dans tout le plan (1, 2, 3…), numéro de l'axe, intitulé du synoptique, nom",
     "  de l'action dans la fiche, pilotage tel qu'écrit, pilotes (organisations, séparées par ;),",
     "  statut (À venir, En cours, Réalisée, En pause, Abandonnée ; « Terminé », « Annulée »… sont",
-    "  compris), avancement de 0 à 100 (50, « 50 % » ou une cellule au format pourcentage).",
+    "  compris), avancement de 0 à 100 (50, « 50 % » ou une cellule au format pourcentage),",
+    "  objectif si le plan a ce niveau entre l'axe et la fiche (« 1.2 : Accompagner les parents »",
+    "  ou l'intitulé seul ; colonne facultative).",
     "Étapes : dans l'ordre de la fiche. Niveau 2 = sous-étape de l'étape de niveau 1 qui précède",
     "  (par exemple les étapes d'une commune). Commune : si l'étape concerne une commune.",
     "  Réalisée : oui ou non.",
@@ -163,7 +167,7 @@ DROP_DOWNS: dict[tuple[str, str], list[str] | tuple[str, str]] = {
 DROP_DOWN_ROWS = 1000  # rows offered beyond the filled ones
 
 
-def _add_drop_downs(sheet, title: str, columns, filled: int) -> None:
+def _add_drop_downs(sheet, title: str, columns, filled: int, names: dict[str, str]) -> None:
     keys = [key for _, key, _ in columns]
     last = filled + 1 + DROP_DOWN_ROWS
     for key in keys:
@@ -173,6 +177,7 @@ def _add_drop_downs(sheet, title: str, columns, filled: int) -> None:
         if isinstance(source, tuple):
             other, other_key = source
             letter = get_column_letter([k for _, k, _ in SHEETS[other]].index(other_key) + 1)
+            other = names.get(other, other)
             formula = f"'{other}'!${letter}$2:${letter}${MAX_ROWS + 1}"
             shown = f"les valeurs de la feuille « {other} »"
         else:
@@ -190,6 +195,12 @@ def _add_drop_downs(sheet, title: str, columns, filled: int) -> None:
         letter = get_column_letter(keys.index(key) + 1)
         validation.add(f"{letter}2:{letter}{last}")
         sheet.add_data_validation(validation)
+
+
+def _objective_cell(axis: dict[str, Any], title: str | None) -> str | None:
+    """ "1.2 : Accompagner les parents", as the Fiches sheet's Objectif column reads it back."""
+    code = next((o.get("code") for o in axis.get("objectives", []) if o["title"] == title), None)
+    return f"{code} : {title}" if title and code else title
 
 
 def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
@@ -250,6 +261,7 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
                     a["progress"],
                     "; ".join(a.get("themes", [])),
                     "; ".join(a.get("audiences", [])),
+                    _objective_cell(axis, a.get("objective")),
                 ]
             )
             for step in a["steps"]:
@@ -304,15 +316,19 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
                 ]
                 for line in a.get("financing", [])
             ]
+    # The first level's sheet and column in the plan's words ("Enjeux", "Enjeu"); read back as such.
+    level = LevelWords.of(plan.get("level_label") or "Axe")
+    names = {"Axes": level.plural}
     for title, columns in SHEETS.items():
-        sheet = _sheet(workbook, title, columns, rows[title])
+        columns = [(level.singular if key == "axis" else h, key, required) for h, key, required in columns]
+        sheet = _sheet(workbook, names.get(title, title), columns, rows[title])
         for column in ("Début", "Fin", "Date"):
             for index, (header, _, _) in enumerate(columns, start=1):
                 if header == column:
                     for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                         cell.number_format = "DD/MM/YYYY"
                         cell.alignment = Alignment(horizontal="left")
-        _add_drop_downs(sheet, title, columns, len(rows[title]))
+        _add_drop_downs(sheet, title, columns, len(rows[title]), names)
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()

@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
-from actions.plan_io import open_format
+from actions.plan_io import open_format, spreadsheet
+from actions.plan_io.errors import PlanFormatError
 from axes.levels import LevelWords
 from axes.models import Objective, Plan, Role
 from reporting.reports import build_report
@@ -278,4 +279,50 @@ def test_a_fiche_naming_an_objective_its_axis_lacks_is_refused(objectives_plan):
     assert (
         "axes[0].actions[0].objective : l'objectif « Objectif inconnu » n'est pas dans axes[0].objectives"
         in errors
+    )
+
+
+def test_objectives_and_words_round_trip_through_the_xlsx_template(objectives_plan):
+    from openpyxl import load_workbook
+
+    objectives_plan.actions.filter(number=1).update(
+        objective=Objective.objects.get(title="Informer les familles")
+    )
+    data = open_format.export_plan(objectives_plan)
+    content = spreadsheet.workbook_from_data(data)
+    workbook = load_workbook(io.BytesIO(content))
+    # The sheet and the column are named after the plan's level.
+    assert "Enjeux" in workbook.sheetnames and "Axes" not in workbook.sheetnames
+    header = [cell.value for cell in workbook["Fiches"][1]]
+    assert header[:2] == ["Numéro *", "Enjeu *"] and header[-1] == "Objectif"
+    assert [cell.value for cell in workbook["Diagnostic"][1]][0] == "Enjeu *"
+    assert workbook["Fiches"].cell(row=2, column=len(header)).value == "1.2 : Informer les familles"
+
+    read = spreadsheet.read_document("coteaux.xlsx", content)
+    assert read["axes"][0]["objectives"] == [
+        {"code": "1.2", "title": "Informer les familles"},
+        {"code": "1.1", "title": "Accompagner les parents"},
+    ]
+    objectives_plan.delete()
+    plan = open_format.import_plan(read).plan
+    assert {a.number: str(a.objective) for a in plan.actions.select_related("objective")} == {
+        1: "Objectif 1.2 : Informer les familles",
+        2: "Objectif 1.1 : Accompagner les parents",
+        3: "Objectif 1.1 : Accompagner les parents",
+    }
+    assert plan.level_label == "Enjeu"
+
+
+def test_the_template_s_errors_speak_the_plan_s_words(enjeu_plan):
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(spreadsheet.workbook_from_data(open_format.export_plan(enjeu_plan))))
+    workbook["Fiches"]["B2"] = 9
+    out = io.BytesIO()
+    workbook.save(out)
+    with pytest.raises(PlanFormatError) as refused:
+        spreadsheet.read_document("coteaux.xlsx", out.getvalue())
+    assert (
+        "feuille « Fiches », ligne 2, colonne B : enjeu 9 inconnu (absent de la feuille « Enjeux »)."
+        in refused.value.errors
     )

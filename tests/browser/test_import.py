@@ -160,7 +160,7 @@ def test_a_file_with_a_mistake_is_refused_and_names_its_cell(page, live_server, 
     refusal = page.get_by_role("alert")
     expect(refusal).to_contain_text("Import refusé, rien n'a été modifié. 1 erreur :")
     expect(refusal.locator("li")).to_have_text(
-        [f"feuille « Fiches », ligne {row}, colonne B : axe 9 inconnu (absent de la feuille « Axes »)."]
+        [f"feuille « Fiches », ligne {row}, colonne B : enjeu 9 inconnu (absent de la feuille « Axes »)."]
     )
     expect(page).to_have_url(f"{live_server.url}/import/")
     violations = axe_violations(page)
