@@ -317,9 +317,12 @@ class Page:
         note = ["pk", "date", "kind", "text", "author_id", "author_name"]
         rows = (
             Note.objects.filter(action=self.action)
+            .order_by()  # SQLite refuses an ORDER BY inside a UNION's members: sorted below
             .values_list(*note, *[f"documents__{name}" for name in doc])
             .union(
-                self.action.documents.filter(note=None).values_list(
+                self.action.documents.filter(note=None)
+                .order_by()
+                .values_list(
                     *[Value(None, output_field=Note._meta.get_field(name)) for name in ["id", *note[1:]]],
                     *doc,
                 ),
