@@ -326,3 +326,36 @@ def test_the_template_s_errors_speak_the_plan_s_words(enjeu_plan):
         "feuille « Fiches », ligne 2, colonne B : enjeu 9 inconnu (absent de la feuille « Enjeux »)."
         in refused.value.errors
     )
+
+
+def test_val_aigo_still_reads_axe(reader_client, val_aigo):
+    page = visible_text(
+        reader_client.get(reverse("plan_detail", kwargs={"slug": "val-aigo"})).content.decode()
+    )
+    assert "Axe 1 :" in page and "Enjeu 1" not in page and "Objectif" not in page
+    board = visible_text(
+        reader_client.get(reverse("dashboard", kwargs={"slug": "val-aigo"})).content.decode()
+    )
+    assert "Avancement par axe" in board and "Avancement moyen par axe" in board
+
+
+def test_the_next_plan_keeps_the_words_and_the_objectives(objectives_plan):
+    from reporting.renewal import renew_plan
+
+    objectives_plan.level_gender = "m"
+    objectives_plan.save()
+    renewal = renew_plan(
+        objectives_plan,
+        slug="coteaux-2028",
+        title="Convention territoriale globale 2028-2032",
+        start_year=2028,
+        end_year=2032,
+        numbers=[3],
+        by=UserFactory(),
+    )
+    new = renewal.plan
+    assert (new.level_label, new.level_gender) == ("Enjeu", "m")
+    assert list(Objective.objects.filter(axis__plan=new).values_list("code", flat=True)) == ["1.1", "1.2"]
+    carried = new.actions.select_related("objective").get()
+    assert str(carried.objective) == "Objectif 1.1 : Accompagner les parents"
+    assert carried.objective.axis.plan == new
