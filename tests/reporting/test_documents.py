@@ -504,3 +504,25 @@ def test_the_fiche_page_lists_documents_on_sqlite_too(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "200 True True"
+
+
+def test_files_left_by_a_deletion_in_the_admin_are_found_and_removed(client, action, coordinator, media):
+    from io import StringIO
+
+    import time_machine
+    from django.core.management import call_command
+
+    client.force_login(coordinator)
+    upload(client, add_url(action), "garde.pdf", files.PDF)
+    note = NoteFactory(action=action, author=coordinator)
+    upload(client, add_url(action), "orpheline.png", files.PNG, note=note.pk)
+    kept = Document.objects.get(name="garde.pdf").file.name
+    note.delete()  # as the admin does: the document's row goes with the note, its file stays
+    assert len(stored_files(media)) == 2
+    out = StringIO()
+    call_command("documents_orphans", stdout=out)
+    assert "0 fichier(s) orphelin(s)" in out.getvalue()  # too recent: may be an upload under way
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=2)):
+        call_command("documents_orphans", "--delete", stdout=out)
+    assert "1 fichier(s) effacé(s)." in out.getvalue()
+    assert [p.relative_to(media).as_posix() for p in stored_files(media)] == [kept]
