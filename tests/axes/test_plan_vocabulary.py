@@ -359,3 +359,30 @@ def test_the_next_plan_keeps_the_words_and_the_objectives(objectives_plan):
     carried = new.actions.select_related("objective").get()
     assert str(carried.objective) == "Objectif 1.1 : Accompagner les parents"
     assert carried.objective.axis.plan == new
+
+
+def test_objectives_cost_no_query(enjeu_client, enjeu_plan):
+    """The plan page and the fiche page read the objectives with the fiches: as many queries
+    with objectives as without."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    urls = [
+        reverse("plan_detail", kwargs={"slug": "coteaux"}),
+        reverse("action_detail", kwargs={"slug": "coteaux", "number": 2}),
+    ]
+
+    def counts():
+        found = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert enjeu_client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    enjeu_client.get(urls[0])  # the session and the user, cached from here
+    without = counts()
+    axis = enjeu_plan.axes.get(number=1)
+    objective = Objective.objects.create(axis=axis, position=1, code="1.1", title="Accompagner les parents")
+    enjeu_plan.actions.update(objective=objective)
+    assert counts() == without
