@@ -234,7 +234,10 @@ class Reading:
         while path:
             if path in self.origins:
                 return self.origins[path]
-            path = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+            shorter = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", path)
+            if shorter == path:  # "(racine du document)", "plan": nothing shorter to try
+                return None
+            path = shorter
         return None
 
 

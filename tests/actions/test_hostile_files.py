@@ -176,3 +176,94 @@ def test_only_installation_administrators_change_signatories(db):
     assert not plan.signatories.exists()
     open_format.import_plan(data, by=UserFactory(is_superuser=True))
     assert list(plan.signatories.all()) == [caf]
+
+
+# --- The same guards for a LibreOffice workbook (.ods) ---------------------------------------
+
+ODS_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+    "<office:body><office:spreadsheet>"
+)
+ODS_TAIL = "</office:spreadsheet></office:body></office:document-content>"
+
+
+def ods(content_xml: str, *, extra: dict[str, bytes] | None = None) -> bytes:
+    """An .ods archive as LibreOffice lays it out, around the given content.xml."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )  # stored first, uncompressed
+        archive.writestr("content.xml", content_xml)
+        archive.writestr("META-INF/manifest.xml", "<manifest/>")
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def ods_rows(rows: int, *, repeated: int = 1) -> str:
+    row = (
+        '<table:table-row table:number-rows-repeated="{n}">'
+        '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+        "</table:table-row>"
+    )
+    return (
+        ODS_HEAD
+        + '<table:table table:name="Fiches">'
+        + row.format(n=repeated) * rows
+        + "</table:table>"
+        + ODS_TAIL
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (ods_rows(spreadsheet.MAX_ROWS + 1), "Trop de lignes : plus de 10000 au total."),
+        # One row "repeated" a million times: refused before a single copy is made.
+        (ods_rows(1, repeated=1_000_000), "Trop de lignes : plus de 10000 au total."),
+        (
+            ods(
+                '<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+                + ODS_HEAD[len('<?xml version="1.0" encoding="UTF-8"?>') :]
+                + '<table:table table:name="Plan"><table:table-row><table:table-cell><text:p>&b;</text:p>'
+                "</table:table-cell></table:table-row></table:table>" + ODS_TAIL
+            ),
+            "Ce classeur est endommagé ou incomplet",
+        ),
+        (ods("<garbage"), "Ce classeur est endommagé ou incomplet"),
+        (
+            ods(ODS_HEAD + ODS_TAIL, extra={"padding.xml": b"0" * (60 * 1024 * 1024)}),
+            "décompressé, il ferait",
+        ),
+        (ods(ODS_HEAD + ODS_TAIL, extra={"Basic/Standard/Module1.xml": b"<m/>"}), "contient des macros"),
+    ],
+    ids=["rows", "repeated row", "entities", "broken xml", "zip bomb", "macros"],
+)
+def test_hostile_ods_is_refused_like_a_hostile_xlsx(db, content, message):
+    if isinstance(content, str):
+        content = ods(content)
+    with pytest.raises(open_format.PlanFormatError) as exc:
+        spreadsheet.read_document("plan.ods", content)
+    assert any(message in error for error in exc.value.errors), exc.value.errors
+
+
+def test_an_empty_row_repeated_to_the_end_of_the_sheet_is_not_a_row(db):
+    """LibreOffice closes every sheet with an empty row repeated a million times."""
+    content = ods(
+        ODS_HEAD
+        + '<table:table table:name="Communes"><table:table-row><table:table-cell office:value-type="string">'
+        "<text:p>Nom</text:p></table:table-cell></table:table-row>"
+        '<table:table-row table:number-rows-repeated="1048575">'
+        '<table:table-cell table:number-columns-repeated="1024"/>'
+        "</table:table-row></table:table>" + ODS_TAIL
+    )
+    with pytest.raises(open_format.PlanFormatError) as exc:
+        spreadsheet.read_document("plan.ods", content)
+    assert "Trop de lignes" not in " ".join(exc.value.errors)
+    assert "Feuille « Plan » manquante." in exc.value.errors

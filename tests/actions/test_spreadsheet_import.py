@@ -144,6 +144,7 @@ BAD_FILES = [
     ("encrypted", lambda c: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "Ce fichier est chiffré"),
     ("macro-enabled", _macro_file, "Ce classeur contient des macros (.xlsm)"),
     ("missing sheet", lambda c: edited(c, _remove_sheet("Fiches")), "Feuille « Fiches » manquante."),
+    ("missing plan sheet", lambda c: edited(c, _remove_sheet("Plan")), "Feuille « Plan » manquante."),
     (
         "missing column",
         lambda c: edited(c, _remove_column("Fiches", 4)),
