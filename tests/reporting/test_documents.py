@@ -163,14 +163,19 @@ def test_the_name_is_cleaned_accents_kept(client, action, coordinator, reader):
     assert Document.objects.filter(name="x" * 146 + ".pdf").exists()
 
 
-def test_download_only_by_those_who_may_read_the_plan(client, action, coordinator, reader):
+def test_download_only_by_those_who_may_read_the_plan(client, action, plan, coordinator, reader):
     client.force_login(coordinator)
     upload(client, add_url(action), "preuve.pdf", files.PDF)
     document = Document.objects.get()
-    client.force_login(reader)
-    response = client.get(download_url(document))
-    assert response.status_code == 200
-    read(response)
+    caf = OrganisationFactory(kind="caf", name="CAF de la Haute-Garonne")
+    plan.signatories.add(caf)
+    caf_agent = UserFactory()
+    caf_agent.memberships.create(organisation=caf)
+    for allowed in [reader, caf_agent]:  # a reader of the plan, an agent of the CAF that signed it
+        client.force_login(allowed)
+        response = client.get(download_url(document))
+        assert response.status_code == 200
+        read(response)
     other_plan = PlanFactory()
     for outsider in [UserFactory(), grant(UserFactory(), other_plan, Role.COORDINATOR)]:
         client.force_login(outsider)
