@@ -163,3 +163,33 @@ def test_the_fiche_page_reads_its_lines_and_tags_with_the_fiche(
         page = coordinator.get(url(action)).text
     assert page.count("<td>Bonus territoire CTG</td>") == 5 and "50\u00a0000\u00a0€" in page  # the total
     assert "Parentalité" in page and "Familles" in page
+
+
+def test_an_htmx_add_answers_with_its_section_and_the_journal(coordinator, action):
+    import re
+
+    form = coordinator.get(url(action), {"modifier": "financements-nouveau"}, **HTMX)
+    assert re.findall(r'<section id="([^"]+)"', form.text) == ["financements"]
+    assert "data-focus" in form.text  # the first field of the form just opened
+    response = coordinator.post(url(action, "financements/"), line(funder="Région", planned="3000"), **HTMX)
+    assert response.status_code == 200
+    assert re.findall(r'<section id="([^"]+)"', response.text) == ["financements", "journal"]
+    assert 'data-announce="Financement enregistré"' in response.text
+    assert "3\u00a0000\u00a0€" in response.text and "Ligne de financement ajoutée" in response.text
+    # The section as swapped in is the section of a fresh page.
+    page = coordinator.get(url(action)).text
+    fresh = page[page.index('<section id="financements"') :]
+    fresh = fresh[: fresh.index("</section>") + len("</section>")]
+    swapped = response.text[response.text.index('<section id="financements"') :]
+    swapped = swapped[: swapped.index("</section>") + len("</section>")]
+    assert swapped.replace(' data-announce="Financement enregistré"', "") == fresh
+
+
+def test_a_contributeur_edits_the_financing_of_the_fiche_its_organisation_pilots(client, action):
+    commune = OrganisationFactory(name="Commune pilote", kind=OrganisationKind.COMMUNE)
+    action.pilots.add(commune)
+    other = ActionFactory(plan=action.plan, axis=action.axis, number=9)
+    client.force_login(grant(UserFactory(), action.plan, Role.CONTRIBUTOR, commune))
+    assert client.post(url(action, "financements/"), line(funder="Commune", planned="10")).status_code == 302
+    assert client.post(url(other, "financements/"), line(funder="Commune", planned="10")).status_code == 403
+    assert Financing.objects.filter(action=action).count() == 1 and not Financing.objects.filter(action=other)
