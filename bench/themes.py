@@ -1,0 +1,118 @@
+"""How fast one theme reads across a CAF's plans, with 1 plan and with many.
+
+    .venv/bin/python bench/themes.py [--rounds N] [--plans 1 200]
+
+Builds, for each size, that many plans signed by one CAF (20 fiches each, half of them tagged
+"Parentalité", each with two financing lines), then times through django.test.Client, signed
+in as the CAF's officer: a trivial page of the same process, the theme's page
+(/thematiques/parentalite/, first page of 50 fiches) and one plan's dashboard (financing
+totals included). Prints medians in ms, each as a multiple of the trivial page's, and the
+SQL queries of each request (the same whatever the number of plans). See bench/README.md.
+
+Never touches db.sqlite3: a temporary SQLite file, or BENCH_DATABASE_URL (EMPTIED).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.workspace import TRIVIAL_URL, django_for_bench  # noqa: E402
+
+FICHES = 20
+
+
+def build(n_plans: int, caf, parentalite, start: int) -> str:
+    from actions.models import Action, Financing
+    from axes.models import Axis, Plan
+
+    plans = Plan.objects.bulk_create(
+        Plan(
+            slug=f"t{start + i}",
+            title="CTG",
+            territory=f"Territoire {start + i:04d}",
+            start_year=2023,
+            end_year=2027,
+        )
+        for i in range(n_plans)
+    )
+    Plan.signatories.through.objects.bulk_create(
+        Plan.signatories.through(plan=p, organisation=caf) for p in plans
+    )
+    axes = Axis.objects.bulk_create(Axis(plan=p, number=1, title="Familles") for p in plans)
+    actions = Action.objects.bulk_create(
+        Action(plan=a.plan, axis=a, number=k, title=f"Fiche {k}", fiche_title="F")
+        for a in axes
+        for k in range(1, FICHES + 1)
+    )
+    Action.themes.through.objects.bulk_create(
+        Action.themes.through(action=a, theme=parentalite) for a in actions if a.number % 2
+    )
+    Financing.objects.bulk_create(
+        Financing(action=a, funder=funder, year=2025, planned=1000 * a.number)
+        for a in actions
+        for funder in ("CAF 31", "Commune")
+    )
+    return plans[0].slug
+
+
+def timed(client, url: str, rounds: int) -> tuple[float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
+        client.get(url)
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    return statistics.median(times), len(captured)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--plans", type=int, nargs="+", default=[1, 200])
+    args = parser.parse_args()
+    with django_for_bench() as (database, engine, load):
+        from django.contrib.auth import get_user_model
+        from django.test import Client, override_settings
+
+        from actions.models import Theme
+        from partners.models import Membership, Organisation, OrganisationKind
+
+        print(f"Base : {database} ({engine}) ; charge au départ : {load:.2f}")
+        caf = Organisation.objects.create(name="CAF du banc", kind=OrganisationKind.CAF)
+        parentalite, _ = Theme.objects.get_or_create(slug="parentalite", defaults={"name": "Parentalité"})
+        officer = get_user_model().objects.create_user("agent-caf")
+        Membership.objects.create(user=officer, organisation=caf)
+        built = 0
+        with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=["testserver"], DEBUG=False):
+            client = Client()
+            client.force_login(officer)
+            for n in args.plans:
+                slug = build(n - built, caf, parentalite, built) if n > built else "t0"
+                built = max(built, n)
+                trivial, _ = timed(client, TRIVIAL_URL, args.rounds)
+                theme, theme_q = timed(client, "/thematiques/parentalite/", args.rounds)
+                dashboard, dash_q = timed(client, f"/plans/{slug}/tableau-de-bord/", args.rounds)
+                print(
+                    f"{n:>5} plan(s), {n * FICHES // 2} fiches « Parentalité » : "
+                    f"page triviale {trivial:.1f} ms ; "
+                    f"thématique {theme:.1f} ms (× {theme / trivial:.1f}, {theme_q} requêtes) ; "
+                    f"tableau de bord d'un plan {dashboard:.1f} ms "
+                    f"(× {dashboard / trivial:.1f}, {dash_q} requêtes)"
+                )
+
+
+if __name__ == "__main__":
+    main()
