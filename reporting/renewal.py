@@ -5,7 +5,7 @@ signatories, axes and diagnosis, the fiches chosen to carry on and the roles of 
 the old plan is then closed (Plan.closed_at): read-only, kept with its history, still readable.
 
 What a carried fiche takes along, and why:
-- its names, pilotage and pilots, partners, conditions de réussite / moyens;
+- its names, pilotage and pilots, partners, conditions de réussite / moyens, themes and publics;
 - its **open steps only** (a commune's heading with the open sub-steps under it): what was done
   belongs to the old plan's record, where it stays;
 - its indicators with their unit and target, **without their values** (those are the old
@@ -13,7 +13,8 @@ What a carried fiche takes along, and why:
   the old baseline when none was ever entered;
 - its status when still open (à venir, en cours, en pause), "à venir" for a finished or
   abandoned fiche taken up again, and a progress of 0 %: the new period measures its own;
-- not its calendar (its dates were the old period's) nor its notes and decisions, which stay on
+- not its calendar (its dates were the old period's) nor its financing lines (each the funding
+  of a year of the old period), nor its notes and decisions, which stay on
   the old fiche, one click away through `Action.previous`.
 Carried fiches are numbered 1, 2, 3… in the order of their old numbers.
 """
@@ -155,6 +156,8 @@ def renew_plan(plan: Plan, *, slug: str, title: str, start_year: int, end_year: 
         .order_by("number")
         .prefetch_related(
             "pilots",
+            "themes",
+            "audiences",
             Prefetch("steps", queryset=Step.objects.order_by("position", "pk")),
             "partners",
             "conditions",
@@ -178,6 +181,8 @@ def renew_plan(plan: Plan, *, slug: str, title: str, start_year: int, end_year: 
             previous=old,
         )
         fiche.pilots.set(old.pilots.all())
+        fiche.themes.set(old.themes.all())
+        fiche.audiences.set(old.audiences.all())
         _carry_open_steps(old, fiche, by)
         for partner in old.partners.all():
             _create(

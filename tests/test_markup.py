@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from axes.models import Role
-from tests.factories import DecisionFactory, MeetingFactory, UserFactory, grant
+from tests.factories import DecisionFactory, MeetingFactory, UserFactory, grant, theme
 
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?)?$")
 
@@ -55,6 +55,8 @@ def problems_of(html):
         "/plans/val-aigo/membres/",
         "/plans/val-aigo/rapports/",
         "/tableau-de-bord/",
+        "/thematiques/",
+        "/thematiques/parentalite/",
         "/accessibilite/",
         "/mentions-legales/",
         "/donnees-personnelles/",
@@ -63,6 +65,10 @@ def problems_of(html):
 def test_pages_hold_no_markup_error(client, val_aigo, path):
     coordinator = grant(UserFactory(), val_aigo, Role.COORDINATOR)
     DecisionFactory(meeting=MeetingFactory(plan=val_aigo), actions=[val_aigo.actions.get(number=12)])
+    fiche = val_aigo.actions.get(number=1)
+    fiche.themes.add(theme("Parentalité", "parentalite"))
+    fiche.financing.create(funder="CAF", planned=1000)
+    fiche.financing.create(funder="Commune", planned=500, granted=400, spent=100)
     client.force_login(coordinator)
     response = client.get(path)
     assert response.status_code == 200

@@ -240,3 +240,19 @@ def test_the_reports_page_offers_the_next_plan_to_administrateurs_only(client, e
     assert f'href="{renew_url(plan)}">Préparer le plan suivant</a>' in client.get(reports).text
     client.force_login(people["coordinateur"])
     assert "Préparer le plan suivant" not in client.get(reports).text
+
+
+def test_a_carried_fiche_keeps_its_themes_and_publics_not_its_financing(client, ending):
+    from actions.models import Financing
+    from tests.factories import FinancingFactory, audience, theme
+
+    plan, fiches, people = ending
+    fiches[1].themes.add(theme("Parentalité"))
+    fiches[1].audiences.add(audience("Familles"))
+    FinancingFactory(action=fiches[1], planned=5000)
+    client.force_login(people["admin"])
+    assert client.post(renew_url(plan), {**DATA, "carry": ["1"]}).status_code == 302
+    carried = Action.objects.get(plan__slug="val-2028", number=1)
+    assert [t.name for t in carried.themes.all()] == ["Parentalité"]
+    assert [a.name for a in carried.audiences.all()] == ["Familles"]
+    assert not Financing.objects.filter(action=carried).exists()
