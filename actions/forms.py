@@ -51,11 +51,16 @@ def tag_lists() -> dict[str, list]:
     """The installation's themes and publics, in their order: `themes` and `audiences`, read in
     one query (a UNION) for the filters of the fiches list and its exports."""
     kind = Value("theme", output_field=CharField())
-    rows = Theme.objects.values_list(kind, "pk", "slug", "name", "position").union(
-        Audience.objects.values_list(
-            Value("audience", output_field=CharField()), "pk", "slug", "name", "position"
-        ),
-        all=True,
+    # Without the models' ordering: SQLite refuses an ORDER BY inside a UNION (sorted below).
+    rows = (
+        Theme.objects.order_by()
+        .values_list(kind, "pk", "slug", "name", "position")
+        .union(
+            Audience.objects.order_by().values_list(
+                Value("audience", output_field=CharField()), "pk", "slug", "name", "position"
+            ),
+            all=True,
+        )
     )
     lists: dict[str, list] = {"themes": [], "audiences": []}
     for which, pk, slug, name, position in sorted(rows, key=lambda row: (row[4], row[3])):

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 RACE = """
@@ -84,3 +86,16 @@ def test_racing_saves_on_sqlite_never_meet_a_locked_database(tmp_path):
     assert not [o for o in report["outcomes"] if o.startswith("error")], report
     assert report["outcomes"] == ["own saved"] * 10 + ["refused"] * 9 + ["saved"]
     assert report["done"] == 10 and report["version"] == 2
+
+
+def test_every_page_answers_on_the_run_commands_database(client, val_aigo):
+    """scripts/run serves SQLite: every page and fragment answers there as on PostgreSQL (a query
+    SQLite refuses once made every fiche page answer 500 there while PostgreSQL's tests passed).
+    Run by scripts/test's SQLite pass; on PostgreSQL the HTML checker's walk covers the same."""
+    from django.db import connection
+
+    from tests.every_page import every_page
+
+    if connection.vendor != "sqlite":
+        pytest.skip("sur PostgreSQL, tests/test_vnu.py parcourt les mêmes pages")
+    assert len(every_page(client, val_aigo)) > 40
