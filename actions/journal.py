@@ -29,6 +29,7 @@ from actions.models import (
     Status,
     Step,
 )
+from actions.prepared import OBJECT_ID, Prepared
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,25 @@ def _row(source: _Source, values: dict | None, raw: dict):
     return SimpleNamespace(**values, history_change_reason=raw["j_reason"])
 
 
+def _query(action_ids, since, limit):
+    parts = [_rows(source, action_ids, since, limit) for source in _sources()]
+    query = parts[0].union(*parts[1:], all=True).order_by("-j_at", "-j_hid")
+    return query if limit is None else query[:limit]
+
+
+_ONE_FICHE: dict[int | None, Prepared] = {}
+
+
+def _one_fiche(limit: int | None) -> Prepared:
+    """The journal of one fiche, as the fiche page reads it after every write: building this
+    UNION of the histories costs the ORM ten times what the database takes to answer it."""
+    query = _ONE_FICHE.get(limit)
+    if query is None:
+        query = Prepared(lambda fiche: _query([fiche], None, limit), fiche=OBJECT_ID)
+        query = _ONE_FICHE.setdefault(limit, query)
+    return query
+
+
 def journal(
     action_ids, *, since: datetime.datetime | None = None, limit: int | None = None
 ) -> list[JournalEntry]:
@@ -308,13 +328,13 @@ def journal(
     action_ids = list(action_ids)
     if not action_ids:
         return []
+    if len(action_ids) == 1 and since is None:
+        rows = _one_fiche(limit).run(fiche=action_ids[0])  # the fiche page's: its SQL built once
+    else:
+        rows = _query(action_ids, since, limit)
     sources = {source.kind: source for source in _sources()}
-    parts = [_rows(source, action_ids, since, limit) for source in sources.values()]
-    query = parts[0].union(*parts[1:], all=True).order_by("-j_at", "-j_hid")
-    if limit is not None:
-        query = query[:limit]
     entries: list[JournalEntry] = []
-    for raw in query:
+    for raw in rows:
         source = sources[raw["j_kind"]]
         row = _row(source, raw["j_data"], raw)
         if raw["j_change"] == "-":

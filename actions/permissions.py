@@ -7,12 +7,15 @@ and what the user may do with it, read in the same query as the object.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.utils import timezone
 
+from actions import prepared
 from actions.models import Action, Step
 from axes.models import Plan
 
@@ -55,15 +58,51 @@ def fiches_for_user(user, queryset=None):
     )
 
 
-def get_fiche_for_user(user, slug: str, number: int, queryset=None) -> tuple[Action, FicheAccess]:
-    """The fiche and what the user may do with it; 404 if they may not read it. One query."""
-    action = get_object_or_404(fiches_for_user(user, queryset), plan__slug=slug, number=number)
+# The access query of each kind of fiche view (keyed by what it reads with the fiche), its SQL
+# compiled once (actions/prepared.py): the rules above cost more to build than to run.
+_ACCESS: dict[tuple[Callable, bool], prepared.Prepared] = {}
+
+
+def _access_query(fiches: Callable, superuser: bool) -> prepared.Prepared:
+    """The rules read `is_superuser` (a superuser reads every plan): one SQL for each."""
+    query = _ACCESS.get((fiches, superuser))
+    if query is None:
+
+        def build(user, slug, number, today):
+            return fiches_for_user(user, fiches(today)).filter(plan__slug=slug, number=number)
+
+        stand_ins = {
+            "user": prepared.stand_in_user(superuser=superuser),
+            "slug": prepared.TEXT,
+            "number": prepared.NUMBER,
+            "today": prepared.DAY,
+        }
+        query = _ACCESS.setdefault((fiches, superuser), prepared.Prepared(build, **stand_ins))
+    return query
+
+
+def _plain(today):
+    return Action.objects.all()
+
+
+def get_fiche_for_user(user, slug: str, number: int, fiches: Callable = _plain) -> tuple[Action, FicheAccess]:
+    """The fiche and what the user may do with it; 404 if they may not read it. One query.
+    `fiches(today)` is the queryset of what the view reads with the fiche (its lateness…)."""
+    if not user.is_authenticated:
+        raise Http404("Fiche-action introuvable.")
+    query = _access_query(fiches, user.is_superuser)
+    found = query.run(user=user, slug=slug, number=number, today=timezone.localdate())
+    if not found:
+        raise Http404("Fiche-action introuvable.")
+    action = found[0]
     return action, FicheAccess(can_edit=action.may_edit, can_note=action.may_edit or action.may_note)
 
 
-def get_rw_fiche_for_user(user, slug: str, number: int, queryset=None) -> tuple[Action, FicheAccess]:
+def get_rw_fiche_for_user(
+    user, slug: str, number: int, fiches: Callable = _plain
+) -> tuple[Action, FicheAccess]:
     """The fiche, if the user may edit it: 404 if they may not read it, 403 if they only read it."""
-    action, access = get_fiche_for_user(user, slug, number, queryset)
+    action, access = get_fiche_for_user(user, slug, number, fiches)
     if not access.can_edit:
         raise PermissionDenied("Vous ne pouvez pas modifier cette fiche-action.")
     return action, access

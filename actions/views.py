@@ -42,9 +42,11 @@ from actions.models import (
 )
 from actions.permissions import FicheAccess, get_fiche_for_user, get_rw_fiche_for_user, may_edit_step
 from actions.plan_io import open_format, spreadsheet
+from actions.prepared import OBJECT_ID, Prepared
 from actions.state import plan_state
 from axes.models import Plan
 from axes.permissions import get_plan_for_user
+from partners.models import Organisation
 
 TEMPLATE = "actions/action_detail.html"
 
@@ -79,17 +81,17 @@ JOURNAL_LIMIT = 50
 NEXT_STEPS = 3
 
 
-def _fiches():
+def _fiches(today=None):
     """What every fiche view reads with the fiche itself: its plan, axis and lateness."""
-    return Action.objects.select_related(*PAGE_FIELDS).with_deadline().with_tags_and_financing()
+    return Action.objects.select_related(*PAGE_FIELDS).with_deadline(today).with_tags_and_financing()
 
 
 def _fiche_for_user(request: HttpRequest, slug: str, number: int) -> tuple[Action, FicheAccess]:
-    return get_fiche_for_user(request.user, slug, number, _fiches())
+    return get_fiche_for_user(request.user, slug, number, _fiches)
 
 
 def _rw_fiche_for_user(request: HttpRequest, slug: str, number: int) -> tuple[Action, FicheAccess]:
-    return get_rw_fiche_for_user(request.user, slug, number, _fiches())
+    return get_rw_fiche_for_user(request.user, slug, number, _fiches)
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,13 @@ ANNOUNCE = {
 }
 
 
+def _steps(fiche):
+    return Step.objects.filter(action=fiche).select_related("commune").order_by("position", "pk")
+
+
+_SECTION_SQL: dict[str, Prepared] = {}
+
+
 class Page:
     """The context of the fiche page, or of a few of its partials: each loader reads one
     section's rows (one query each) and only when a partial drawn needs them."""
@@ -240,17 +249,29 @@ class Page:
 
     # -- loaders: one query each ------------------------------------------------------
 
+    def _of_fiche(self, name: str, build) -> list:
+        """The rows `build(fiche)` reads for this fiche, its SQL compiled once per process
+        (actions/prepared.py): the ORM would spend more building it than the database running it."""
+        query = _SECTION_SQL.get(name)
+        if query is None:
+            query = _SECTION_SQL.setdefault(name, Prepared(build, fiche=OBJECT_ID))
+        return query.run(fiche=self.action.pk)
+
     def _load_pilots(self) -> None:
-        self.context["pilots"] = list(self.action.pilots.order_by("name"))
+        self.context["pilots"] = self._of_fiche(
+            "pilots", lambda fiche: Organisation.objects.filter(piloted_actions=fiche).order_by("name")
+        )
 
     def _load_steps(self) -> None:
         """Every step of the fiche in one query, arranged as the page shows them."""
-        steps = Step.objects.filter(action=self.action).select_related("commune").order_by("position", "pk")
-        if not self.access.can_edit:
-            steps = steps.annotate(
-                editable=Exists(Step.objects.editable_by(self.request.user).filter(pk=OuterRef("pk")))
+        if self.access.can_edit:
+            steps = self._of_fiche("steps", _steps)
+        else:  # which steps this user may tick: a contributeur's commune's
+            steps = list(
+                _steps(self.action).annotate(
+                    editable=Exists(Step.objects.editable_by(self.request.user).filter(pk=OuterRef("pk")))
+                )
             )
-        steps = list(steps)
         if not self.access.can_edit:
             editable = frozenset(step.pk for step in steps if step.editable)
             self.access = dataclasses.replace(self.access, editable_steps=editable)
@@ -278,24 +299,32 @@ class Page:
         )
 
     def _load_partners(self) -> None:
-        self.context["partners"] = list(
-            ActionPartner.objects.filter(action=self.action).select_related("organisation")
+        self.context["partners"] = self._of_fiche(
+            "partners",
+            lambda fiche: ActionPartner.objects.filter(action=fiche).select_related("organisation"),
         )
 
     def _load_conditions(self) -> None:
-        self.context["conditions"] = list(Condition.objects.filter(action=self.action))
+        self.context["conditions"] = self._of_fiche(
+            "conditions", lambda fiche: Condition.objects.filter(action=fiche)
+        )
 
     def _load_calendar(self) -> None:
-        self.context["entries"] = list(CalendarEntry.objects.filter(action=self.action))
+        self.context["entries"] = self._of_fiche(
+            "calendar", lambda fiche: CalendarEntry.objects.filter(action=fiche)
+        )
 
     def _load_indicators(self) -> None:
         """The indicators and their values in one query (a LEFT JOIN, one row per value)."""
         fields = ["id", "version", "position", "name", "unit", "baseline", "target"]
         value_fields = ["id", "version", "year", "value", "comment"]
-        rows = (
-            Indicator.objects.filter(action=self.action)
-            .order_by("position", "pk", "values__year")
-            .values(*fields, *[f"values__{name}" for name in value_fields])
+        rows = self._of_fiche(
+            "indicators",
+            lambda fiche: (
+                Indicator.objects.filter(action=fiche)
+                .order_by("position", "pk", "values__year")
+                .values(*fields, *[f"values__{name}" for name in value_fields])
+            ),
         )
         indicators: dict[int, Indicator] = {}
         for row in rows:
@@ -315,19 +344,20 @@ class Page:
         (reporting.Document, reached by its relations: actions does not import reporting)."""
         doc = ["pk", "name", "size", "uploaded_at", "uploaded_by_name"]
         note = ["pk", "date", "kind", "text", "author_id", "author_name"]
-        rows = (
-            Note.objects.filter(action=self.action)
-            .order_by()  # SQLite refuses an ORDER BY inside a UNION's members: sorted below
-            .values_list(*note, *[f"documents__{name}" for name in doc])
-            .union(
-                self.action.documents.filter(note=None)
-                .order_by()
-                .values_list(
-                    *[Value(None, output_field=Note._meta.get_field(name)) for name in ["id", *note[1:]]],
-                    *doc,
-                ),
-                all=True,
-            )
+        documents = Action.documents.rel.related_model.objects
+        rows = self._of_fiche(
+            "notes",
+            lambda fiche: (
+                Note.objects.filter(action=fiche)
+                .values_list(*note, *[f"documents__{name}" for name in doc])
+                .union(
+                    documents.filter(action=fiche, note=None).values_list(
+                        *[Value(None, output_field=Note._meta.get_field(name)) for name in ["id", *note[1:]]],
+                        *doc,
+                    ),
+                    all=True,
+                )
+            ),
         )
         notes: dict[int, Note] = {}
         own: list[SimpleNamespace] = []
@@ -353,10 +383,15 @@ class Page:
         relation itself (reporting.Decision is reached by its relation: actions does not
         import reporting)."""
         through = Action.decisions.through
-        rows = (
-            through.objects.filter(decision__in=through.objects.filter(action=self.action).values("decision"))
-            .select_related("decision__meeting", "decision__status_changed_by", "action__plan")
-            .order_by("-decision__meeting__date", "-decision__meeting__pk", "decision__pk", "action__number")
+        rows = self._of_fiche(
+            "decisions",
+            lambda fiche: (
+                through.objects.filter(decision__in=through.objects.filter(action=fiche).values("decision"))
+                .select_related("decision__meeting", "decision__status_changed_by", "action__plan")
+                .order_by(
+                    "-decision__meeting__date", "-decision__meeting__pk", "decision__pk", "action__number"
+                )
+            ),
         )
         decisions: dict = {}
         for row in rows:
