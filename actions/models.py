@@ -5,7 +5,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, CharField, Exists, JSONField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    JSONField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Concat, JSONObject
 from django.urls import reverse
 from django.utils import timezone
@@ -224,15 +233,15 @@ class ActionQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         entries = CalendarEntry.objects.filter(action=OuterRef("pk"))
         last_end = entries.exclude(end=None).order_by("-end").values("end")[:1]
-        open_ended = entries.filter(end=None).exclude(start=None)
+        # "The last end date is past" is "an end date is past and none is to come", two EXISTS
+        # on the (action, end) index: comparing `deadline` made the database compute the
+        # deadline's subquery again for each mention (three times a row to filter a list).
+        ended = entries.filter(end__lt=today)
+        going_on = entries.filter(Q(end__gte=today) | Q(end=None, start__isnull=False))
         return self.annotate(
             deadline=Subquery(last_end),
-            is_late=Case(
-                When(
-                    Q(status__in=OPEN_STATUSES) & Q(deadline__lt=today) & ~Exists(open_ended),
-                    then=Value(True),
-                ),
-                default=Value(False),
+            is_late=ExpressionWrapper(
+                Q(status__in=OPEN_STATUSES) & Exists(ended) & ~Exists(going_on),
                 output_field=models.BooleanField(),
             ),
         )
@@ -565,8 +574,13 @@ class Step(Versioned):
         verbose_name = "étape de travail"
         verbose_name_plural = "étapes de travail"
         ordering = ["position", "pk"]
-        # Serves the fiche page: the steps of an action, in order.
-        indexes = [models.Index(fields=["action", "parent", "position"], name="step_action_order")]
+        indexes = [
+            # Serves the fiche page: the steps of an action, in order.
+            models.Index(fields=["action", "parent", "position"], name="step_action_order"),
+            # Serves ActionQuerySet.concerning(): has this fiche a step of this commune? (without
+            # it SQLite walks every step of the commune, in every plan, for each fiche listed).
+            models.Index(fields=["action", "commune"], name="step_action_commune"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:80]
@@ -603,6 +617,9 @@ class ActionPartner(Versioned):
         verbose_name = "partenaire"
         verbose_name_plural = "partenaires"
         ordering = ["position", "pk"]
+        # Serves ActionQuerySet.concerning() and the list's partner filter: is this organisation
+        # a partner of this fiche?
+        indexes = [models.Index(fields=["action", "organisation"], name="partner_action_organisation")]
 
     def __str__(self) -> str:
         return f"{self.name} : {self.role}" if self.role else self.name
