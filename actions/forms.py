@@ -24,9 +24,13 @@ from actions.models import (
     Theme,
 )
 from actions.periods import parse_period
+from actions.renderer import Renderer
+from actions.search import contains
 from axes.models import Plan
 from partners.models import Organisation
 
+# Django's form templates drawn in Python (actions/renderer.py), shared by every form below.
+RENDERER = Renderer()
 DUE_SOON_DAYS = 92  # "échéance dans les 3 mois"
 
 
@@ -71,6 +75,8 @@ def tag_lists() -> dict[str, list]:
 
 class ActionFilterForm(forms.Form):
     """The filters of the fiches list, read from the query string (bookmarkable)."""
+
+    default_renderer = RENDERER
 
     q = forms.CharField(label="Recherche", required=False, max_length=200)
     axis = forms.TypedChoiceField(label="Axe", required=False, coerce=int, empty_value=None)
@@ -123,11 +129,13 @@ class ActionFilterForm(forms.Form):
         if data.get("q"):
             words = data["q"].split()
             for word in words:
+                # Accents and case aside, as the plan's search (actions/search.py), which a
+                # trigram index serves on PostgreSQL.
                 queryset = queryset.filter(
-                    Q(title__icontains=word)
-                    | Q(fiche_title__icontains=word)
-                    | Q(pilotage__icontains=word)
-                    | Exists(Step.objects.filter(action=OuterRef("pk"), text__icontains=word))
+                    Q(contains("title", word))
+                    | Q(contains("fiche_title", word))
+                    | Q(contains("pilotage", word))
+                    | Exists(Step.objects.filter(contains("text", word), action=OuterRef("pk")))
                 )
         if data.get("axis"):
             queryset = queryset.filter(axis__number=data["axis"])
@@ -158,6 +166,8 @@ class ActionFilterForm(forms.Form):
 
 class ItemForm(forms.ModelForm):
     """A fiche page holds one form per item: ids name the item, so labels point to their field."""
+
+    default_renderer = RENDERER  # the fiche page's status and note forms on every load
 
     def __init__(self, *args, **kwargs):
         instance = kwargs.get("instance")

@@ -1,0 +1,31 @@
+"""On PostgreSQL the search is served by trigram indexes on the folded columns (migration actions
+0014): `LIKE '%word%'` on the very expression the search compares, so a change to the folding
+that the indexes do not follow shows here. SQLite has no such index and searches as before."""
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from actions.search import matching
+
+SEARCHED = {
+    "action": ["title", "fiche_title", "pilotage"],
+    "step": ["text"],
+    "actionpartner": ["name", "role"],
+    "condition": ["text"],
+    "note": ["text"],
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="index trigramme : PostgreSQL seulement")
+@pytest.mark.parametrize(("model_name", "field"), [(m, f) for m, fields in SEARCHED.items() for f in fields])
+def test_the_search_reads_its_trigram_index(model_name, field):
+    model = apps.get_model("actions", model_name)
+    manager = getattr(model, "all_objects", model.objects)
+    sql, params = matching(manager.all(), "Médiathèque", field).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the tables are empty: force the choice
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"{model_name}_{field}_trgm" in plan, plan
