@@ -1,5 +1,6 @@
 """Indicators of a fiche: defined and filled in by those who may edit the fiche."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -38,6 +39,9 @@ def test_define_an_indicator_and_fill_in_its_years(coord_client, val_aigo):
     ]
     html = coord_client.get(action.get_absolute_url()).text
     assert "Familles reçues (familles)" in html and "2025 : 27,50" in html
+    # Counts read as counts: "15", not "15,00" (issue 12); a fraction keeps its decimals.
+    assert re.search(r"2024 : 15\s*<", html)
+    assert "Valeur de référence : 12 ; cible : 40" in html
 
 
 @pytest.mark.parametrize(
