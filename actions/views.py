@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from actions import amounts, forms
+from actions import amounts, forms, prepared
 from actions.journal import journal
 from actions.listing import fiches_list
 from actions.models import (
@@ -84,6 +84,19 @@ NEXT_STEPS = 3
 def _fiches(today=None):
     """What every fiche view reads with the fiche itself: its plan, axis and lateness."""
     return Action.objects.select_related(*PAGE_FIELDS).with_deadline(today).with_tags_and_financing()
+
+
+_FICHE_AGAIN = Prepared(
+    lambda fiche, today: _fiches(today).filter(pk=fiche), fiche=OBJECT_ID, today=prepared.DAY
+)
+
+
+def _fiche_again(pk: int) -> Action:
+    """The fiche read again after a write (its SQL compiled once: actions/prepared.py)."""
+    found = _FICHE_AGAIN.run(fiche=pk, today=timezone.localdate())
+    if not found:
+        raise Http404("Fiche-action introuvable.")
+    return found[0]
 
 
 def _fiche_for_user(request: HttpRequest, slug: str, number: int) -> tuple[Action, FicheAccess]:
@@ -609,7 +622,7 @@ def _respond(
     if request.htmx or (failed and form is not None):
         # As saved (its lateness, its version), or as it stands: validating a ModelForm
         # writes the refused input onto the instance the request read.
-        action = _fiches().get(pk=action.pk)
+        action = _fiche_again(action.pk)
     if form is not None:
         _mark_focus(form)  # the first field in error
     if request.htmx:
