@@ -361,10 +361,14 @@ class Page:
         rows = self._of_fiche(
             "notes",
             lambda fiche: (
+                # Without their default ordering: SQLite refuses an ORDER BY inside a UNION.
                 Note.objects.filter(action=fiche)
+                .order_by()
                 .values_list(*note, *[f"documents__{name}" for name in doc])
                 .union(
-                    documents.filter(action=fiche, note=None).values_list(
+                    documents.filter(action=fiche, note=None)
+                    .order_by()
+                    .values_list(
                         *[Value(None, output_field=Note._meta.get_field(name)) for name in ["id", *note[1:]]],
                         *doc,
                     ),
