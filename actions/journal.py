@@ -11,10 +11,12 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from types import SimpleNamespace
 
 from django.db.models import CharField, F, JSONField, OuterRef, Subquery, Value
 from django.db.models.functions import JSONObject
+from django.utils import timezone
 
 from actions.amounts import euros
 from actions.models import (
@@ -52,6 +54,25 @@ class JournalEntry:
             return "note_added"
         return "other"
 
+    @cached_property
+    def local_at(self) -> datetime.datetime:
+        return timezone.localtime(self.at)
+
+    # What the fiche page prints of the moment, written once here: the `date` filter costs the
+    # page more than the rest of a line when the journal shows fifty of them.
+    @property
+    def iso(self) -> str:
+        """`<time datetime>`: 2026-11-30T14:05:00+0100."""
+        return self.local_at.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+    @property
+    def day(self) -> str:
+        return self.local_at.strftime("%d/%m/%Y")
+
+    @property
+    def hour(self) -> str:
+        return self.local_at.strftime("%H:%M")
+
     @property
     def author(self) -> str:
         """Who made the change: "Claire Dupont", "Claire Dupont (import du 30/11/2026 de
@@ -68,8 +89,11 @@ def _quote(text: str, limit: int = 90) -> str:
     return f"« {text[: limit - 1]}… »" if len(text) > limit else f"« {text} »"
 
 
+_STATUS_LABELS = {status.value: status.label.lower() for status in Status}
+
+
 def _status(value: str) -> str:
-    return Status(value).label.lower() if value in Status.values else value
+    return _STATUS_LABELS.get(value, value)
 
 
 def _action_lines(old, new) -> list[str]:
