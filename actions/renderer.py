@@ -114,6 +114,7 @@ _INPUTS = (
     "tel",
     "time",
     "datetime",
+    "checkbox",
 )
 TEMPLATES = {
     **{f"django/forms/widgets/{name}.html": _input for name in _INPUTS},
