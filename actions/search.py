@@ -65,7 +65,7 @@ class Folded(Func):
 
 def contains(field: str, term: str) -> Contains:
     """The condition "`field` contains `term`, accents and case aside", for filter(). On
-    PostgreSQL a trigram index on the folded column serves it (migration actions 0014)."""
+    PostgreSQL a trigram index on the folded column serves it (migration actions 0016)."""
     return Contains(Folded(F(field)), fold(term))
 
 

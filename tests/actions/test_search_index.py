@@ -1,5 +1,5 @@
 """On PostgreSQL the search is served by trigram indexes on the folded columns (migration actions
-0014): `LIKE '%word%'` on the very expression the search compares, so a change to the folding
+0016): `LIKE '%word%'` on the very expression the search compares, so a change to the folding
 that the indexes do not follow shows here. SQLite has no such index and searches as before."""
 
 import pytest

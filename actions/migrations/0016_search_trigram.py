@@ -54,7 +54,7 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("actions", "0013_list_indexes")]
+    dependencies = [("actions", "0015_list_indexes")]
 
     operations = [
         TrigramExtension(),  # does nothing on SQLite

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("actions", "0012_action_objective"),
+        ("actions", "0014_seed_themes_audiences"),
         ("partners", "0004_form_submission"),
     ]
 
