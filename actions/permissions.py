@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -69,7 +69,7 @@ def _access_query(fiches: Callable, superuser: bool) -> prepared.Prepared:
     if query is None:
 
         def build(user, slug, number, today):
-            return fiches_for_user(user, fiches(today)).filter(plan__slug=slug, number=number)
+            return fiches_for_user(user, fiches(today, user)).filter(plan__slug=slug, number=number)
 
         stand_ins = {
             "user": prepared.stand_in_user(superuser=superuser),
@@ -81,17 +81,22 @@ def _access_query(fiches: Callable, superuser: bool) -> prepared.Prepared:
     return query
 
 
-def _plain(today):
+def _plain(today, user):
     return Action.objects.all()
 
 
 def get_fiche_for_user(user, slug: str, number: int, fiches: Callable = _plain) -> tuple[Action, FicheAccess]:
     """The fiche and what the user may do with it; 404 if they may not read it. One query.
-    `fiches(today)` is the queryset of what the view reads with the fiche (its lateness…)."""
+    `fiches(today, user)` is the queryset of what the view reads with the fiche (its lateness…),
+    built once per process (it may read nothing else than the day and the user); a queryset
+    in hand is run through the ORM as it is."""
     if not user.is_authenticated:
         raise Http404("Fiche-action introuvable.")
-    query = _access_query(fiches, user.is_superuser)
-    found = query.run(user=user, slug=slug, number=number, today=timezone.localdate())
+    if isinstance(fiches, QuerySet):
+        found = list(fiches_for_user(user, fiches).filter(plan__slug=slug, number=number))
+    else:
+        query = _access_query(fiches, user.is_superuser)
+        found = query.run(user=user, slug=slug, number=number, today=timezone.localdate())
     if not found:
         raise Http404("Fiche-action introuvable.")
     action = found[0]

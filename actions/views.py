@@ -81,9 +81,14 @@ JOURNAL_LIMIT = 50
 NEXT_STEPS = 3
 
 
-def _fiches(today=None):
+def _fiches(today=None, user=None):
     """What every fiche view reads with the fiche itself: its plan, axis and lateness."""
     return Action.objects.select_related(*PAGE_FIELDS).with_deadline(today).with_tags_and_financing()
+
+
+def _fiche_page(today, user):
+    """What the fiche page reads besides: the fiche's other lives the user may read."""
+    return _fiches(today).with_lineage(user)
 
 
 _FICHE_AGAIN = Prepared(
@@ -559,7 +564,7 @@ def _mark_focus(form) -> None:
 
 @require_GET
 def action_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    action, access = get_fiche_for_user(request.user, slug, number, _fiches().with_lineage(request.user))
+    action, access = get_fiche_for_user(request.user, slug, number, _fiche_page)
     page = Page(request, action, access)
     editing = Editing.parse(request.GET.get("modifier", ""))
     search = request.GET.get("recherche", "").strip()
