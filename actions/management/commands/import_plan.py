@@ -22,14 +22,18 @@ def describe(preview: open_format.Preview) -> str:
         lines.append("  Les fiches archivées gardent leurs notes et leur journal, et restent restaurables.")
     if preview.kept_notes:
         lines.append(f"  Notes de suivi absentes du fichier, conservées : {preview.kept_notes}")
+    if preview.territory_change:
+        current, wanted = preview.territory_change
+        lines.append(f"  Attention : le territoire du plan changerait : « {current} » → « {wanted} ».")
+    lines += [f"  {line}" for line in preview.extra]
     return "\n".join(lines)
 
 
 class Command(BaseCommand):
-    help = "Crée ou met à jour un plan depuis un fichier ctg-plan/1 (JSON) ou le modèle Excel (xlsx)."
+    help = "Crée ou met à jour un plan depuis un fichier ctg-plan/1 (JSON) ou le modèle (xlsx ou ods)."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="fichier JSON ou xlsx à importer")
+        parser.add_argument("file", help="fichier JSON, xlsx ou ods à importer")
         parser.add_argument("--dry-run", action="store_true", help="affiche l'aperçu sans rien écrire")
 
     def handle(self, *args, file: str, dry_run: bool = False, **options):
