@@ -1200,14 +1200,6 @@ def plan_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     refusal = _may_import(request.user, slug, pending.data["plan"]["territory"])
     if refusal:
         raise PermissionDenied(refusal)
-    territory = Plan.objects.filter(slug=slug).values_list("territory", flat=True).first()
-    if (
-        territory not in (None, pending.data["plan"]["territory"])
-        and request.POST.get("territoire") != "changer"
-    ):
-        preview = open_format.preview(pending.data, by=request.user)
-        context = {"pending": pending, "preview": preview, "territory_error": True}
-        return render(request, "actions/import_preview.html", context, status=422)
     with transaction.atomic():
         # Edits made in the app after the upload would be overwritten by a file that never saw
         # them: the importer checks the fresh preview and confirms again.
@@ -1227,6 +1219,15 @@ def plan_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
                 "stale": stale,
             }
             return render(request, "actions/import_preview.html", context, status=409)
+        # A file whose identifier is another territory's plan is applied only when asked for.
+        territory = Plan.objects.filter(slug=slug).values_list("territory", flat=True).first()
+        if (
+            territory not in (None, pending.data["plan"]["territory"])
+            and request.POST.get("territoire") != "changer"
+        ):
+            preview = open_format.preview(pending.data, by=request.user)
+            context = {"pending": pending, "preview": preview, "territory_error": True}
+            return render(request, "actions/import_preview.html", context, status=422)
         try:
             report = open_format.import_plan(pending.data, by=request.user, filename=pending.filename)
         except open_format.PlanFormatError as exc:

@@ -53,7 +53,7 @@ def test_a_plan_created_meanwhile_refuses_the_confirm(client, db):
     data["plan"]["slug"] = "nouveau-territoire"
     client.force_login(admin)
     upload(client, data)
-    PlanFactory(slug="nouveau-territoire")
+    PlanFactory(slug="nouveau-territoire", territory=data["plan"]["territory"])
     refused = confirm(client)
     assert refused.status_code == 409 and STALE in refused.content.decode()
     assert not Action.objects.filter(plan__slug="nouveau-territoire").exists()
