@@ -9,7 +9,7 @@ from axes.models import Axis
 from partners.models import Organisation
 from reporting.models import Meeting
 from tests.browser.pages import axe_violations, describe, sign_in_and_open
-from tests.factories import UserFactory
+from tests.factories import UserFactory, theme
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +34,14 @@ def admin_pages(val_aigo):
         pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
         pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
     pages.append(reverse("admin:actions_step_changelist"))
+    # The lists an installation administrator keeps (themes, publics), and the financing lines.
+    parentalite = theme("Parentalité")
+    pages += [
+        reverse("admin:actions_theme_changelist"),
+        reverse("admin:actions_theme_change", args=[parentalite.pk]),
+        reverse("admin:actions_audience_changelist"),
+        reverse("admin:actions_financing_changelist"),
+    ]
     pages.append(reverse("admin:django_tasks_database_dbtaskresult_changelist"))
     return pages
 
