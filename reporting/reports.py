@@ -107,6 +107,16 @@ def with_previous(plan: Plan, fiches: list[Fiche]) -> list[CarriedFiche]:
     ]
 
 
+def meeting_documents(meetings) -> list:
+    """The documents joined to these meetings (their minutes, photos…), by meeting date then as
+    added: one query. Names and dates only are printed."""
+    return list(
+        Document.objects.filter(meeting__in=meetings)
+        .select_related("meeting")
+        .order_by("meeting__date", "meeting__pk", "uploaded_at", "pk")
+    )
+
+
 def _fiche_context(plan: Plan, number: int | None, today: datetime.date) -> dict:
     fiche = next(
         iter(with_previous(plan, fiches_now(plan, today=today, numbers=[number])) if number else []), None
@@ -141,11 +151,14 @@ def _copil_context(plan: Plan, today: datetime.date) -> dict:
         for summary in o.axes
     ]
     next_copil = o.next_copil
+    # The meetings' documents since the last COPIL, its own minutes included (all without one).
+    meetings = plan.meetings.filter(date__gte=since) if since else plan.meetings.all()
     return {
         "plan": plan,
         "o": o,
         "sections": sections,
         "since": since,
+        "meeting_documents": meeting_documents(meetings),
         "title": KINDS["copil"],
         "subtitle": f"COPIL du {next_copil.date:%d/%m/%Y}" if next_copil else f"État au {today:%d/%m/%Y}",
         "today": today,
@@ -180,6 +193,7 @@ def _bilan_context(plan: Plan, year: int, today: datetime.date) -> dict:
         "o": o,
         "sections": sections,
         "meetings": meetings,
+        "meeting_documents": meeting_documents(meetings),
         "year": year,
         "title": f"{KINDS['bilan']} {year}",
         "subtitle": f"État au {timezone.localtime(moment):%d/%m/%Y}",

@@ -531,3 +531,36 @@ def test_files_left_by_a_deletion_in_the_admin_are_found_and_removed(client, act
         call_command("documents_orphans", "--delete", stdout=out)
     assert "1 fichier(s) effacé(s)." in out.getvalue()
     assert [p.relative_to(media).as_posix() for p in stored_files(media)] == [kept]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_meetings_minutes_are_listed_in_the_dossier_and_the_bilan(db, client, media, tmp_path):
+    """The COPIL's minutes, joined to its meeting, appear by name and date in the next dossier
+    COPIL (the documents of meetings since the last COPIL, its own included) and in the bilan of
+    its year; those of an older meeting do not weigh on the dossier."""
+    from django.core.management import call_command
+
+    action = ActionFactory(number=1)
+    plan = action.plan
+    coordinator = grant(UserFactory(), plan, Role.COORDINATOR)
+    client.force_login(coordinator)
+    year = timezone.localdate().year
+    old = MeetingFactory(plan=plan, instance="copil", date=datetime.date(year - 1, 3, 1))
+    last = MeetingFactory(plan=plan, instance="copil", date=timezone.localdate() - datetime.timedelta(days=1))
+    for meeting, name in [(old, "CR ancien.pdf"), (last, "Compte rendu COPIL.pdf")]:
+        url = reverse("meeting_document_add", args=[plan.slug, meeting.pk])
+        assert upload(client, url, name, files.PDF).status_code == 302
+    today = timezone.localdate().strftime("%d/%m/%Y")
+
+    def text_of(kind, **options):
+        out = tmp_path / f"{kind}.pdf"
+        call_command("report", kind, plan.slug, output=str(out), **options)
+        command = ["pdftotext", str(out), "-"]  # noqa: S607
+        return " ".join(subprocess.run(command, capture_output=True, check=True, text=True).stdout.split())  # noqa: S603
+
+    dossier = text_of("copil")
+    assert f"Documents des réunions (1) • {last} : Compte rendu COPIL.pdf (ajouté le {today})" in dossier
+    assert "CR ancien.pdf" not in dossier
+    bilan = text_of("bilan", year=year - 1)
+    assert f"{old} : CR ancien.pdf (ajouté le {today})" in bilan
+    assert "Compte rendu COPIL.pdf" not in bilan
