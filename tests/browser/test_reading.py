@@ -29,7 +29,9 @@ def test_anonymous_visitor_signs_in_and_lands_on_the_plan(page, live_server, rea
     expect(page).to_have_url(f"{live_server.url}/plans/val-aigo/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Plan d'action de la CTG")
     expect(page.locator(FICHE_LINKS)).to_have_count(20)
-    expect(page.get_by_role("heading", level=2)).to_have_count(6)
+    # Its six axes, each a heading over its fiches; then the organisations the plan declares.
+    expect(page.get_by_role("heading", level=2, name=re.compile(r"^Axe \d : "))).to_have_count(6)
+    expect(page.get_by_role("heading", level=2).last).to_have_text("Organisations du plan")
 
 
 def test_wrong_password_says_so(page, live_server, reader):

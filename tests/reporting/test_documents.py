@@ -400,7 +400,8 @@ def test_listed_in_the_fiche_pdf_and_the_dossier_copil_names_and_dates_only(db, 
 def test_the_document_pages_are_valid_html(client, action, plan, coordinator, tmp_path):
     """vnu, the W3C's checker, on the pages documents add or change (skipped without VNU_JAR,
     which scripts/test sets)."""
-    from tests.test_vnu import checker, get, vnu_errors
+    from tests.every_page import get
+    from tests.test_vnu import checker, vnu_errors
 
     command = checker()
     note = NoteFactory(action=action, author=coordinator)
