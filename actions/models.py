@@ -802,13 +802,39 @@ class NoteKind(models.TextChoices):
     OUTLOOK = "outlook", "Perspective"
 
 
+class DatePrecision(models.TextChoices):
+    """How precisely a note is dated: plans written by hand date some notes by month or year."""
+
+    DAY = "day", "jour"
+    MONTH = "month", "mois"
+    YEAR = "year", "année"
+
+
+MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+]  # fmt: skip
+
+
+def date_label(day: datetime.date, precision: str = DatePrecision.DAY) -> str:
+    """A note's date as it was given: "12/03/2024", "mars 2024" or "2024"."""
+    if precision == DatePrecision.YEAR:
+        return str(day.year)
+    if precision == DatePrecision.MONTH:
+        return f"{MONTHS[day.month - 1]} {day.year}"
+    return f"{day:%d/%m/%Y}"
+
+
 class Note(models.Model):
-    """A note de suivi: dated, signed."""
+    """A note de suivi: dated (by day, or by month or year for a plan written so), signed."""
 
     action = models.ForeignKey(
         Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="notes"
     )
     date = models.DateField("date", default=timezone.localdate, validators=[validate_plausible_date])
+    date_precision = models.CharField(
+        "précision de la date", max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
     kind = models.CharField("nature", max_length=20, choices=NoteKind.choices, default=NoteKind.FOLLOW_UP)
     text = models.TextField("note", max_length=10000)
     author = models.ForeignKey(
@@ -831,7 +857,11 @@ class Note(models.Model):
         ordering = ["-date", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.date:%d/%m/%Y} : {self.text[:60]}"
+        return f"{self.date_label} : {self.text[:60]}"
+
+    @property
+    def date_label(self) -> str:
+        return date_label(self.date, self.date_precision)
 
 
 class PlanImport(models.Model):

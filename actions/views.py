@@ -361,7 +361,7 @@ class Page:
         notes LEFT JOIN their documents, UNION ALL the documents on the fiche itself
         (reporting.Document, reached by its relations: actions does not import reporting)."""
         doc = ["pk", "name", "size", "uploaded_at", "uploaded_by_name"]
-        note = ["pk", "date", "kind", "text", "author_id", "author_name"]
+        note = ["pk", "date", "kind", "text", "author_id", "author_name", "date_precision"]
         documents = Action.documents.rel.related_model.objects
         rows = self._of_fiche(
             "notes",

@@ -30,6 +30,7 @@ from actions.models import (
     NoteKind,
     Status,
     Step,
+    date_label,
 )
 from axes.models import Plan
 from partners.models import Organisation
@@ -81,6 +82,11 @@ class NoteLine:
     kind: str
     text: str
     author: str
+    date_precision: str = "day"
+
+    @property
+    def date_label(self) -> str:
+        return date_label(self.date, self.date_precision)
 
     @property
     def kind_label(self) -> str:
@@ -245,7 +251,8 @@ def fiches_now(
                     for i in action.indicators.all()
                 ),
                 "notes": tuple(
-                    NoteLine(n.pk, n.date, n.kind, n.text, n.author_name) for n in action.notes.all()
+                    NoteLine(n.pk, n.date, n.kind, n.text, n.author_name, n.date_precision)
+                    for n in action.notes.all()
                 ),
                 "decisions": tuple(
                     DecisionLine(d.text, d.status, d.get_status_display(), str(d.meeting))
@@ -410,7 +417,8 @@ def fiches_at(plan: Plan, moment: datetime.datetime) -> list[Fiche]:
                     for i in indicators.get(row.id, [])
                 ),
                 notes=tuple(
-                    NoteLine(n.pk, n.date, n.kind, n.text, n.author_name) for n in notes.get(row.id, [])
+                    NoteLine(n.pk, n.date, n.kind, n.text, n.author_name, n.date_precision)
+                    for n in notes.get(row.id, [])
                 ),
                 deadline=deadline,
                 is_late=late,
@@ -455,7 +463,9 @@ def new_notes(plan: Plan, since: datetime.datetime) -> dict[int, list[NoteLine]]
     )
     notes: dict[int, list[NoteLine]] = {}
     for n in Note.objects.filter(pk__in=written).order_by("-date", "-pk"):
-        notes.setdefault(n.action_id, []).append(NoteLine(n.pk, n.date, n.kind, n.text, n.author_name))
+        notes.setdefault(n.action_id, []).append(
+            NoteLine(n.pk, n.date, n.kind, n.text, n.author_name, n.date_precision)
+        )
     return notes
 
 

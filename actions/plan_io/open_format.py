@@ -32,6 +32,7 @@ from actions.models import (
     Audience,
     CalendarEntry,
     Condition,
+    DatePrecision,
     Financing,
     Indicator,
     IndicatorValue,
@@ -198,6 +199,7 @@ STORAGE_SCHEMA: dict[str, Any] = {
                             "text": {"minLength": 1, "maxLength": 10000},
                             "author": {"maxLength": 200},
                             "kind": {"enum": list(NoteKind.values)},
+                            "date_precision": {"enum": list(DatePrecision.values)},
                         }
                     }
                 },
@@ -321,6 +323,11 @@ def _action_data(action: Action) -> dict[str, Any]:
         "notes": [
             {
                 "date": note.date.isoformat(),
+                **(
+                    {"date_precision": note.date_precision}
+                    if note.date_precision != DatePrecision.DAY
+                    else {}
+                ),
                 "kind": note.kind,
                 "text": note.text,
                 "author": note.author_name or None,
@@ -1059,6 +1066,7 @@ def _file_notes(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "date": _date(n["date"]),
+            "date_precision": n.get("date_precision") or DatePrecision.DAY.value,
             "kind": n.get("kind") or NoteKind.FOLLOW_UP.value,
             "text": n["text"],
             "author_name": n.get("author") or "",

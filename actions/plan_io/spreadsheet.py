@@ -136,6 +136,18 @@ def _date(value: str | None):
     return datetime.date.fromisoformat(value) if value else None
 
 
+def _note_date(note: dict):
+    """A note's date as the file gave it: a day as a date cell, a month as "03/2024", a year as
+    "2024" (the reader takes them back the same)."""
+    day = _date(note["date"])
+    precision = note.get("date_precision", "day")
+    if precision == "year":
+        return str(day.year)
+    if precision == "month":
+        return f"{day:%m/%Y}"
+    return day
+
+
 def _labels(vocabulary) -> list[str]:
     return list(vocabulary.labels.values())
 
@@ -296,7 +308,7 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
             rows["Notes"] += [
                 [
                     n,
-                    _date(note["date"]),
+                    _note_date(note),
                     notes_labels.get(note.get("kind"), "Suivi"),
                     note.get("author"),
                     note["text"],

@@ -309,3 +309,44 @@ def test_ods_errors_are_located_like_the_xlsx_ones(plan):
 
     xlsx = edited(template(plan), two)
     assert [str(e) for e in refused(ods_of(xlsx), "plan.ods")] == [str(e) for e in refused(xlsx)]
+
+
+def test_a_note_dated_by_year_or_month_reads_so_everywhere(client, plan):
+    """A note the plan dates "2024" or "mars 2024" is kept so: the fiche page, the open format
+    and the template give it back as written, not as "01/01/2024"; the same file again writes
+    nothing."""
+    from django.urls import reverse
+
+    from actions.models import Note
+    from axes.models import Role
+    from tests.factories import UserFactory, grant
+
+    def notes(wb):
+        wb["Notes"].append([1, "2024", "Suivi", "Marc L.", "Bilan de l'année écrite à la main"])
+        wb["Notes"].append([1, "mars 2024", "Réalisation", "Marc L.", "Ouverture au printemps"])
+
+    content = edited(template(plan), notes)
+    open_format.import_plan(spreadsheet.read_document("plan.xlsx", content))
+    by_text = {n.text: n for n in Note.objects.filter(action__plan=plan)}
+    year, month = by_text["Bilan de l'année écrite à la main"], by_text["Ouverture au printemps"]
+    assert (year.date, year.date_precision) == (datetime.date(2024, 1, 1), "year")
+    assert (month.date, month.date_precision) == (datetime.date(2024, 3, 1), "month")
+
+    client.force_login(grant(UserFactory(), plan, Role.READER))
+    page = client.get(reverse("action_detail", args=[plan.slug, 1])).text
+    assert '<time datetime="2024">2024</time>' in page
+    assert '<time datetime="2024-03">mars 2024</time>' in page
+    assert "01/01/2024</time>, Marc L." not in page and "01/03/2024</time>, Marc L." not in page
+
+    fiches = [fiche for axis in open_format.export_plan(plan)["axes"] for fiche in axis["actions"]]
+    exported = [n for fiche in fiches for n in fiche["notes"] if "date_precision" in n]
+    assert {(n["date"], n["date_precision"]) for n in exported} == {
+        ("2024-01-01", "year"),
+        ("2024-03-01", "month"),
+    }
+    before, count = open_format.export_plan(plan), Note.objects.filter(action__plan=plan).count()
+    report = open_format.import_plan(spreadsheet.read_document("plan.xlsx", template(plan)))
+    assert report.unchanged == report.actions
+    after = open_format.export_plan(plan)
+    assert {**after, "exported_at": None} == {**before, "exported_at": None}
+    assert Note.objects.filter(action__plan=plan).count() == count
