@@ -10,7 +10,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
-from pypdf import PdfReader
 
 from actions.plan_io import open_format, spreadsheet
 from actions.plan_io.errors import PlanFormatError
@@ -18,6 +17,7 @@ from axes.levels import LevelWords
 from axes.models import Objective, Plan, Role
 from reporting.reports import build_report
 from tests.factories import ActionFactory, AxisFactory, PlanFactory, UserFactory, grant
+from tests.pdf import pdf_text
 
 AXE = re.compile(r"\baxes?\b", re.IGNORECASE)
 
@@ -26,11 +26,6 @@ def visible_text(html: str) -> str:
     """What a person reads on the page: no tags, attributes, scripts or styles."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def pdf_text(content: bytes) -> str:
-    pages = PdfReader(io.BytesIO(content)).pages
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in pages)
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,14 @@
 """Long reports are made by the worker, followed on a status page, cached until the plan changes."""
 
-import io
-
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
-from pypdf import PdfReader
 
 from actions.models import Status
 from reporting.models import GeneratedReport, ReportStatus
 from tests.factories import UserFactory
-
-
-def pdf_text(content: bytes) -> str:
-    return " ".join(" ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(content)).pages).split())
+from tests.pdf import pdf_text
 
 
 def run_worker():

@@ -81,6 +81,13 @@ def download_url(document):
     return reverse("document_download", args=[document.plan.slug, document.pk])
 
 
+def pdftotext(path: Path) -> str:
+    """The PDF's text as pdftotext (poppler-utils, installed by scripts/test) lays it out, as a
+    person reads the page; whitespace folded."""
+    command = ["pdftotext", str(path), "-"]  # noqa: S607
+    return " ".join(subprocess.run(command, capture_output=True, check=True, text=True).stdout.split())  # noqa: S603
+
+
 @pytest.mark.parametrize("name", list(files.ALLOWED))
 def test_each_accepted_kind_is_stored_and_given_back_as_an_attachment(
     client, action, coordinator, reader, media, name
@@ -387,9 +394,7 @@ def test_listed_in_the_fiche_pdf_and_the_dossier_copil_names_and_dates_only(db, 
     for kind, options in [("fiche", {"fiche": 4}), ("copil", {})]:
         out = tmp_path / f"{kind}.pdf"
         call_command("report", kind, plan.slug, output=str(out), **options)
-        # pdftotext (poppler-utils, installed by scripts/test) reads the page as a person does.
-        command = ["pdftotext", str(out), "-"]  # noqa: S607
-        text = " ".join(subprocess.run(command, capture_output=True, check=True, text=True).stdout.split())  # noqa: S603
+        text = pdftotext(out)
         assert (
             f"Documents joints • Convention signée.pdf (ajouté le {today}) • budget.xlsx (ajouté le {today})"
             in text
@@ -556,8 +561,7 @@ def test_the_meetings_minutes_are_listed_in_the_dossier_and_the_bilan(db, client
     def text_of(kind, **options):
         out = tmp_path / f"{kind}.pdf"
         call_command("report", kind, plan.slug, output=str(out), **options)
-        command = ["pdftotext", str(out), "-"]  # noqa: S607
-        return " ".join(subprocess.run(command, capture_output=True, check=True, text=True).stdout.split())  # noqa: S603
+        return pdftotext(out)
 
     dossier = text_of("copil")
     assert f"Documents des réunions (1) • {last} : Compte rendu COPIL.pdf (ajouté le {today})" in dossier

@@ -9,7 +9,6 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.urls import reverse
-from pypdf import PdfReader
 
 from actions.models import IndicatorValue, Status
 from axes.models import Role
@@ -25,17 +24,13 @@ from tests.factories import (
     UserFactory,
     grant,
 )
+from tests.pdf import pdf_text
 
 PARIS = datetime.timezone(datetime.timedelta(hours=1))
 
 
 def at(*args):
     return time_machine.travel(datetime.datetime(*args, tzinfo=PARIS), tick=False)
-
-
-def pdf_text(content: bytes) -> str:
-    pages = PdfReader(io.BytesIO(content)).pages
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in pages)
 
 
 @pytest.fixture

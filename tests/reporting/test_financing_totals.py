@@ -3,24 +3,18 @@ and in the CAF bilan (read from the PDF's text), the same figures; the bilan of 
 lines stood on 31 December."""
 
 import datetime
-import io
 from decimal import Decimal
 
 import pytest
 import time_machine
-from pypdf import PdfReader
 
 from axes.models import Role
 from reporting.reports import build_report
 from tests.factories import ActionFactory, AxisFactory, FinancingFactory, PlanFactory, UserFactory, grant
+from tests.pdf import pdf_text
 
 PARIS = datetime.timezone(datetime.timedelta(hours=1))
 NB = "\u00a0"
-
-
-def pdf_text(content: bytes) -> str:
-    pages = PdfReader(io.BytesIO(content)).pages
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in pages)
 
 
 def flat(text: str) -> str:
