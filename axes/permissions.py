@@ -21,10 +21,10 @@ def get_plan_for_user(user, slug: str, *, manage: str = "") -> tuple[Plan, PlanA
     """The plan if the user may read it (404 otherwise, as for a plan that does not exist), and
     what they may do with it: one query. With `manage`, the refusal (403) given to those who
     only read it."""
+    manages = Exists(Plan.objects.managed_by(user).filter(pk=OuterRef("pk")))
     if user.is_authenticated and user.is_superuser:
-        manages, administers = Exists(Plan.objects.managed_by(user).filter(pk=OuterRef("pk"))), Value(True)
+        administers = Value(True)
     else:
-        manages = Exists(Plan.objects.managed_by(user).filter(pk=OuterRef("pk")))
         administers = Exists(Plan.objects.with_role(user, [Role.ADMIN]).filter(pk=OuterRef("pk")))
     plan = get_object_or_404(
         Plan.objects.visible_to(user).annotate(may_manage=manages, may_administer=administers), slug=slug
