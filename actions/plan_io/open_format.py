@@ -43,6 +43,7 @@ from actions.models import (
     import_reason,
 )
 from actions.periods import MAX_YEAR, MIN_YEAR, parse_period
+from actions.plan_io.cells import fold
 from actions.plan_io.errors import PlanFormatError
 from axes.levels import LevelWords
 from axes.models import Axis, Finding, FindingKind, Objective, Plan
@@ -701,8 +702,8 @@ def _database_errors(data: dict[str, Any]) -> list[str]:
         known = _tag_index(model)
         for where, action in _iter_actions(data):
             for k, name in enumerate(action.get(key, [])):
-                if _tag_key(name) not in known:
-                    allowed = ", ".join(sorted({tag.name for tag in known.values()})) or "aucun"
+                if _find_tag(known, name) is None:
+                    allowed = ", ".join(tag.name for tag in _in_list_order(known.values())) or "aucun"
                     errors.append(
                         f"{where}.{key}[{k}] : {label} « {name} » ; valeurs possibles : {allowed} "
                         "(un administrateur de l'installation complète la liste)"
@@ -715,12 +716,27 @@ def _tag_key(name: str) -> str:
 
 
 def _tag_index(model) -> dict[str, Any]:
-    """The installation's list, found by name (case aside) or by identifier. One query."""
+    """The installation's list, found by name (case aside) or by identifier, then as people
+    type them: accents, dashes and plurals aside ("0-3 ans" for "0–3 ans", "parentalite").
+    One query."""
+    tags = list(model.objects.all())
     index = {}
-    for tag in model.objects.all():
+    for tag in tags:
         index[_tag_key(tag.slug)] = tag
         index[_tag_key(tag.name)] = tag
+    for tag in tags:  # an exact name wins over a folded one
+        index.setdefault(fold(tag.name), tag)
+        index.setdefault(fold(tag.slug), tag)
     return index
+
+
+def _find_tag(index: dict[str, Any], name: str):
+    return index.get(_tag_key(name)) or index.get(fold(name))
+
+
+def _in_list_order(tags) -> list:
+    """Tags once each, in the order of the installation's list (as a fiche's are read)."""
+    return sorted({tag.pk: tag for tag in tags}.values(), key=lambda tag: (tag.position, tag.name))
 
 
 def validate(data: Any) -> list[str]:
@@ -1050,12 +1066,14 @@ def _list_fields(spec: dict[str, Any], orgs: _Organisations) -> dict[str, list[d
 class _Tags:
     """The installation's themes and publics, as a file names them (read once per import)."""
 
-    def __init__(self):
-        self.index = {"themes": _tag_index(Theme), "audiences": _tag_index(Audience)}
+    @cached_property
+    def index(self) -> dict[str, dict[str, Any]]:  # read on first use: a plan without tags costs nothing
+        return {"themes": _tag_index(Theme), "audiences": _tag_index(Audience)}
 
     def of(self, spec: dict[str, Any], key: str) -> list:
-        found = [self.index[key][_tag_key(name)] for name in spec.get(key, [])]
-        return list({tag.pk: tag for tag in found}.values())
+        """The tags a fiche names, once each, in the list's order (the file's order and
+        spelling aside: "parentalite; Petite enfance" is the stored "Petite enfance, Parentalité")."""
+        return _in_list_order(_find_tag(self.index[key], name) for name in spec.get(key, []))
 
 
 def _note_key(date: datetime.date, kind: str, text: str) -> tuple:
@@ -1240,7 +1258,7 @@ def _amount(value) -> int | float | None:
     return None if value is None else _number(Decimal(str(value)).quantize(Decimal("0.01")))
 
 
-def _comparable(spec: dict[str, Any]) -> dict[str, Any]:
+def _comparable(spec: dict[str, Any], tags: _Tags) -> dict[str, Any]:
     """A fiche of a document, spelled as export_plan spells a stored one, defaults filled in.
     Notes are left out: see _new_notes()."""
 
@@ -1293,11 +1311,11 @@ def _comparable(spec: dict[str, Any]) -> dict[str, Any]:
             }
             for i in spec.get("indicators", [])
         ],
-        **_comparable_extension(spec),
+        **_comparable_extension(spec, tags),
     }
 
 
-def _comparable_extension(spec: dict[str, Any]) -> dict[str, Any]:
+def _comparable_extension(spec: dict[str, Any], tags: _Tags) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if spec.get("financing"):
         data["financing"] = [
@@ -1312,7 +1330,7 @@ def _comparable_extension(spec: dict[str, Any]) -> dict[str, Any]:
         ]
     for key in ("themes", "audiences"):
         if spec.get(key):
-            data[key] = list(spec[key])
+            data[key] = [tag.name for tag in tags.of(spec, key)]
     return data
 
 
@@ -1327,12 +1345,12 @@ def _archived_in(spec: dict[str, Any]) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(spec["archived_at"]) if spec.get("archived_at") else None
 
 
-def _unchanged(stored: Action, spec: dict[str, Any], axis_number: int) -> bool:
+def _unchanged(stored: Action, spec: dict[str, Any], axis_number: int, tags: _Tags) -> bool:
     """Whether importing `spec` would write nothing to this fiche."""
     return (
         stored.is_archived == bool(spec.get("archived_at"))
         and stored.axis.number == axis_number
-        and _stored(stored) == _comparable(spec)
+        and _stored(stored) == _comparable(spec, tags)
         and not _new_notes(stored, spec)
     )
 
@@ -1430,6 +1448,7 @@ def preview(data: dict[str, Any], *, by=None) -> Preview:
     import it (None: the command line, an installation administrator)."""
     plan = Plan.objects.filter(slug=data["plan"]["slug"]).first()
     existing, _ = _existing(plan)
+    tags = _Tags()
     new, changed, unchanged, restored, kept_notes = [], [], [], [], 0
     for axis in data["axes"]:
         for spec in axis["actions"]:
@@ -1440,7 +1459,7 @@ def preview(data: dict[str, Any], *, by=None) -> Preview:
             kept_notes += _kept_notes(stored, spec)
             if stored.is_archived and not spec.get("archived_at"):
                 restored.append(spec["number"])
-            elif _unchanged(stored, spec, axis["number"]):
+            elif _unchanged(stored, spec, axis["number"], tags):
                 unchanged.append(spec["number"])
             else:
                 changed.append(spec["number"])
@@ -1578,7 +1597,7 @@ def import_plan(
         for action_spec in axis_spec["actions"]:
             kept_actions.add(action_spec["number"])
             stored = existing_actions.get(action_spec["number"])
-            if stored and _unchanged(stored, action_spec, axis.number):
+            if stored and _unchanged(stored, action_spec, axis.number, writer.tags):
                 report.unchanged += 1
                 continue  # re-importing the same file changes nothing: no save, no new version
             action = stored or Action(plan=plan, number=action_spec["number"])

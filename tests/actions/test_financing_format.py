@@ -204,3 +204,18 @@ def test_bad_financing_cells_are_each_located(plan):
     assert any(
         e.startswith("feuille « Fiches », ligne 2, colonne J") and "« Astronomie »" in e for e in errors
     ), errors
+
+
+def test_themes_and_publics_as_people_type_them(plan):
+    """Accents, case and dashes aside, by name or identifier, in any order: the same tags, and
+    the same file again is "nothing to do" (it was "modifiée" at every import)."""
+    data = json.loads(json.dumps(open_format.export_plan(plan)))
+    creche = data["axes"][0]["actions"][0]
+    creche["themes"] = ["acces aux droits", "parentalite", "PETITE ENFANCE"]
+    creche["audiences"] = ["Familles", "0-3 ans"]
+    assert open_format.preview(data).changed == [1]
+    open_format.import_plan(data)
+    action = Action.objects.get(plan=plan, number=1)
+    assert [t.name for t in action.themes.all()] == ["Petite enfance", "Parentalité", "Accès aux droits"]
+    assert [a.name for a in action.audiences.all()] == ["0–3 ans", "Familles"]
+    assert open_format.preview(data).nothing_to_do
