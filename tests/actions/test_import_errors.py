@@ -6,13 +6,11 @@ import datetime
 import io
 
 import pytest
-from odf.opendocument import OpenDocumentSpreadsheet
-from odf.table import Table, TableCell, TableRow
-from odf.text import P
 from openpyxl import load_workbook
 
 from actions.plan_io import open_format, spreadsheet
 from actions.plan_io.errors import CellError
+from tests.actions.importing import ods_of
 from tests.factories import imported_plan
 
 
@@ -243,44 +241,6 @@ def test_the_template_offers_drop_down_lists(plan):
 
 
 # --- The same workbook saved by LibreOffice as .ods --------------------------------------
-
-
-def ods_of(xlsx: bytes, *, percent_progress=False) -> bytes:
-    """An .ods holding the same rows as the workbook, cell types as LibreOffice writes them."""
-    source = load_workbook(io.BytesIO(xlsx))
-    document = OpenDocumentSpreadsheet()
-    for sheet in source.worksheets:
-        table = Table(name=sheet.title)
-        for row in sheet.iter_rows():
-            line = TableRow()
-            for cell in row:
-                value = cell.value
-                if percent_progress and sheet.title == "Fiches" and cell.column == 8 and cell.row > 1:
-                    odf = TableCell(valuetype="percentage", value=(value or 0) / 100)
-                    odf.addElement(P(text=f"{value or 0} %"))
-                elif isinstance(value, bool):
-                    odf = TableCell(valuetype="boolean", booleanvalue=str(value).lower())
-                elif isinstance(value, int | float):
-                    odf = TableCell(valuetype="float", value=value)
-                    odf.addElement(P(text=str(value)))
-                elif isinstance(value, datetime.datetime | datetime.date):
-                    day = value.date() if isinstance(value, datetime.datetime) else value
-                    odf = TableCell(valuetype="date", datevalue=day.isoformat())
-                    odf.addElement(P(text=f"{day:%d/%m/%Y}"))
-                elif value is None:
-                    odf = TableCell()
-                else:
-                    odf = TableCell(valuetype="string")
-                    for part in str(value).split("\n"):
-                        odf.addElement(P(text=part))
-                line.addElement(odf)
-            table.addElement(line)
-        # LibreOffice closes a sheet with an empty row repeated to the sheet's end.
-        table.addElement(TableRow(numberrowsrepeated=1_048_000))
-        document.spreadsheet.addElement(table)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def test_the_template_saved_as_ods_reads_like_the_xlsx(plan):
