@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from actions.models import Status
 
@@ -39,6 +40,22 @@ def bar_title(text: str) -> str:
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"
 
 
+SUB_INDENT = 16  # an objective's title, under its axis's
+
+
+class Row(NamedTuple):
+    """One bar: its label, its figure (a percent, or [(status, label, count)]), and whether it
+    is a sub-row (an objective under its axis: its title indented, its table row too)."""
+
+    label: str
+    value: object
+    sub: bool = False
+
+
+def _rows(rows) -> list[Row]:
+    return [row if isinstance(row, Row) else Row(*row) for row in rows]
+
+
 @dataclass
 class Segment:
     x: float
@@ -49,11 +66,12 @@ class Segment:
 
 
 def stacked_bars(rows, *, title: str) -> dict:
-    """rows: [(label, [(status, status_label, count), …])] → one horizontal stacked bar each."""
+    """rows: [(label, [(status, status_label, count), …])] or Row → one horizontal stacked bar each."""
     top = 10
-    most = max((sum(c for _, _, c in statuses) for _, statuses in rows), default=0) or 1
+    rows = _rows(rows)
+    most = max((sum(c for _, _, c in row.value) for row in rows), default=0) or 1
     bars = []
-    for i, (label, statuses) in enumerate(rows):
+    for i, (label, statuses, sub) in enumerate(rows):
         x, segments = LABEL, []
         for status, status_label, count in statuses:
             if count:
@@ -64,6 +82,9 @@ def stacked_bars(rows, *, title: str) -> dict:
             {
                 "label": label,
                 "title": bar_title(label),
+                "title_x": LABEL + (SUB_INDENT if sub else 0),
+                "sub": sub,
+                "statuses": statuses,
                 "title_y": top + i * ROW + 13,
                 "y": top + i * ROW + TITLE,
                 "segments": segments,
@@ -92,16 +113,19 @@ def stacked_bars(rows, *, title: str) -> dict:
 
 
 def progress_bars(rows, *, title: str) -> dict:
-    """rows: [(label, percent)] → one bar each on a 0–100 % scale."""
+    """rows: [(label, percent)] or Row → one bar each on a 0–100 % scale."""
     top = 10
+    rows = _rows(rows)
     bars = []
-    for i, (label, percent) in enumerate(rows):
+    for i, (label, percent, sub) in enumerate(rows):
         width = AREA * percent / 100
         inside = percent >= 12  # room for the figure inside the bar, in white
         bars.append(
             {
                 "label": label,
                 "title": bar_title(label),
+                "title_x": LABEL + (SUB_INDENT if sub else 0),
+                "sub": sub,
                 "title_y": top + i * ROW + 13,
                 "y": top + i * ROW + TITLE,
                 "width": width,

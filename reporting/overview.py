@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from actions.forms import DUE_SOON_DAYS
 from actions.models import Action, Financing, Status, Step, Theme, json_rows
+from axes.levels import by_objective
 from axes.models import Axis, Plan
 from partners.models import Organisation
 from reporting import charts
@@ -40,6 +41,7 @@ from reporting.snapshot import (
     CalendarLine,
     Fiche,
     FicheChanges,
+    ObjectiveLine,
     as_of,
     changes_since,
     fiches_at,
@@ -60,12 +62,51 @@ def status_counts(fiches) -> list[tuple[str, str, int]]:
 
 
 @dataclass
+class ObjectiveSummary:
+    """The fiches of one objective of an axis (or those of the axis without one: `objective`
+    None), with the same figures as their axis."""
+
+    objective: ObjectiveLine | None
+    actions: list[Fiche]
+    progress: int
+    statuses: list[tuple[str, str, int]]
+    late: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.objective.label} : {self.objective.title}" if self.objective else "Sans objectif"
+
+
+@dataclass
 class AxisSummary:
     axis: object
     actions: list[Fiche]
     progress: int
     statuses: list[tuple[str, str, int]]
     late: int
+    # Its objectives in their order, then "Sans objectif" for its fiches without one; empty for
+    # an axis whose fiches have no objective (plans without this level look as they always did).
+    objectives: list[ObjectiveSummary] = field(default_factory=list)
+
+
+def _figures(fiches) -> dict:
+    return {
+        "progress": average_progress(fiches),
+        "statuses": status_counts(fiches),
+        "late": sum(f.is_late for f in fiches),
+    }
+
+
+def axis_summary(axis, fiches: list[Fiche]) -> AxisSummary:
+    """An axis's figures, and its objectives' where its fiches have some (axes.levels.by_objective)."""
+    groups = by_objective(fiches)
+    objectives = [] if all(objective is None for objective, _ in groups) else groups
+    return AxisSummary(
+        axis=axis,
+        actions=fiches,
+        objectives=[ObjectiveSummary(objective, group, **_figures(group)) for objective, group in objectives],
+        **_figures(fiches),
+    )
 
 
 @dataclass
@@ -87,6 +128,10 @@ class PlanOverview:
     financing: FinancingSummary | None = None
     charts: dict = field(default_factory=dict)
 
+    @property
+    def has_objectives(self) -> bool:
+        return any(s.objectives for s in self.axes)
+
 
 # ---------------------------------------------------------------------------
 # Financing: totals by axis, by funder and by year
@@ -98,6 +143,7 @@ class MoneyRow:
     planned: Decimal | None
     granted: Decimal | None
     spent: Decimal | None
+    sub: bool = False  # an objective's row under its axis's
 
 
 @dataclass(frozen=True)
@@ -113,6 +159,10 @@ class FinancingSummary:
 
     def __bool__(self) -> bool:
         return self.lines > 0
+
+    @property
+    def has_objectives(self) -> bool:
+        return any(row.sub for row in self.by_axis)
 
 
 FINANCING_FIELDS = ("action_id", "funder", "year", "planned", "granted", "spent")
@@ -145,17 +195,24 @@ def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _money_row(label: str, lines: list[dict]) -> MoneyRow:
+def _money_row(label: str, lines: list[dict], *, sub: bool = False) -> MoneyRow:
     sums = {}
     for name in ("planned", "granted", "spent"):
         given = [line[name] for line in lines if line[name] is not None]
         sums[name] = sum(given, Decimal(0)) if given else None
-    return MoneyRow(label, **sums)
+    return MoneyRow(label, **sums, sub=sub)
+
+
+def _objective_key(objective: ObjectiveLine | None) -> tuple:
+    # by_objective's order: the objectives' own, the lines without one last.
+    return (objective is None, objective.position if objective else 0, objective.pk if objective else 0)
 
 
 def financing_summary(plan: Plan, fiches, axes, rows) -> FinancingSummary:
-    """Totals of the lines of `fiches` (the overview's: the plan now, or at a moment)."""
+    """Totals of the lines of `fiches` (the overview's: the plan now, or at a moment); by axis,
+    each axis followed by its objectives' where its fiches have some."""
     axis_of = {fiche.pk: fiche.axis_id for fiche in fiches}
+    objective_of = {fiche.pk: fiche.objective for fiche in fiches}
     lines = [
         {**row, **{name: _decimal(row[name]) for name in ("planned", "granted", "spent")}}
         for row in rows or []
@@ -167,12 +224,21 @@ def financing_summary(plan: Plan, fiches, axes, rows) -> FinancingSummary:
         by_funder.setdefault(line["funder"], []).append(line)
         by_year.setdefault(line["year"], []).append(line)
     funders = [_money_row(name, group) for name, group in by_funder.items()]
+    axis_rows = []
+    for axis in axes:
+        if axis.pk not in by_axis:
+            continue
+        axis_rows.append(_money_row(f"{plan.level.number(axis.number)} : {axis.title}", by_axis[axis.pk]))
+        by_objective_lines: dict = {}
+        for line in by_axis[axis.pk]:
+            by_objective_lines.setdefault(objective_of[line["action_id"]], []).append(line)
+        if set(by_objective_lines) != {None}:
+            axis_rows += [
+                _money_row(f"{o.label} : {o.title}" if o else "Sans objectif", group, sub=True)
+                for o, group in sorted(by_objective_lines.items(), key=lambda item: _objective_key(item[0]))
+            ]
     return FinancingSummary(
-        by_axis=[
-            _money_row(f"{plan.level.number(axis.number)} : {axis.title}", by_axis[axis.pk])
-            for axis in axes
-            if axis.pk in by_axis
-        ],
+        by_axis=axis_rows,
         by_funder=sorted(funders, key=lambda row: (-(row.planned or 0), row.label.lower())),
         by_year=[
             _money_row(str(year) if year else "Année non précisée", by_year[year])
@@ -209,16 +275,7 @@ def plan_overview(
     by_axis: dict[int, list] = {}
     for fiche in fiches:
         by_axis.setdefault(fiche.axis_id, []).append(fiche)
-    axes = [
-        AxisSummary(
-            axis=axis,
-            actions=by_axis.get(axis.pk, []),
-            progress=average_progress(by_axis.get(axis.pk, [])),
-            statuses=status_counts(by_axis.get(axis.pk, [])),
-            late=sum(f.is_late for f in by_axis.get(axis.pk, [])),
-        )
-        for axis in plan_axes
-    ]
+    axes = [axis_summary(axis, by_axis.get(axis.pk, [])) for axis in plan_axes]
     pilots: dict[str, list] = {}
     for fiche in fiches:
         for name in fiche.pilots or ["Pilote non désigné"]:
@@ -271,18 +328,26 @@ def plan_overview(
             plan, fiches, plan_axes, financing if financing is not None else financing_rows(plan, moment)
         ),
     )
+    # Where the plan has objectives, each axis's bar is followed by its objectives' (indented).
+    per = f"{plan.level.per} et par objectif" if overview.has_objectives else plan.level.per
     overview.charts = {
         "status_by_axis": charts.stacked_bars(
-            [(f"{plan.level.number(s.axis.number)} : {s.axis.title}", s.statuses) for s in axes],
-            title=f"Statut des fiches {plan.level.per}",
+            _by_axis_rows(plan, axes, lambda s: s.statuses), title=f"Statut des fiches {per}"
         ),
         "progress_by_axis": charts.progress_bars(
-            [(f"{plan.level.number(s.axis.number)} : {s.axis.title}", s.progress) for s in axes],
-            title=f"Avancement moyen {plan.level.per}",
+            _by_axis_rows(plan, axes, lambda s: s.progress), title=f"Avancement moyen {per}"
         ),
         "timeline": charts.timeline(plan, fiches, today),
     }
     return overview
+
+
+def _by_axis_rows(plan: Plan, axes: list[AxisSummary], figure) -> list[charts.Row]:
+    rows = []
+    for s in axes:
+        rows.append(charts.Row(f"{plan.level.number(s.axis.number)} : {s.axis.title}", figure(s)))
+        rows += [charts.Row(o.label, figure(o), sub=True) for o in s.objectives]
+    return rows
 
 
 def _copils(plan: Plan, today: datetime.date) -> tuple[Meeting | None, Meeting | None]:
@@ -327,6 +392,10 @@ def _dashboard_fiches(plan: Plan, today: datetime.date) -> tuple[list[Axis], lis
             "live__pilots__pk",
             "live__pilots__name",
             "live__pilots__short_name",
+            "live__objective__pk",
+            "live__objective__position",
+            "live__objective__code",
+            "live__objective__title",
         )
     )
     axes: dict[int, Axis] = {}
@@ -350,6 +419,10 @@ def _dashboard_fiches(plan: Plan, today: datetime.date) -> tuple[list[Axis], lis
         pilot_pk,
         pilot_name,
         pilot_short,
+        objective_pk,
+        objective_position,
+        objective_code,
+        objective_title,
     ) in rows:
         if axis_pk not in axes:
             axes[axis_pk] = Axis(pk=axis_pk, plan=plan, number=axis_number, title=axis_title)
@@ -368,6 +441,11 @@ def _dashboard_fiches(plan: Plan, today: datetime.date) -> tuple[list[Axis], lis
                 "pilotage": pilotage,
                 "status": status,
                 "progress": progress,
+                "objective": (
+                    ObjectiveLine(objective_pk, objective_position, objective_code, objective_title)
+                    if objective_pk is not None
+                    else None
+                ),
                 "calendar": {},
                 "pilots": {},
             },

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions.models import Action, CalendarEntry, Status
-from axes.models import Role
+from axes.models import Objective, Role
 from reporting.models import Decision, Instance, Meeting
 from reporting.overview import months_before, plan_overview
 from tests.factories import UserFactory, grant
@@ -48,6 +48,21 @@ def with_governance(plan, user):
         decision.actions.set(Action.objects.filter(plan=plan).order_by("number")[n : n + 2])
 
 
+def with_objectives(plan):
+    """Two objectives under each of the first two axes, shared by their fiches in turn (the
+    fiches of the other axes have none)."""
+    for axis in plan.axes.filter(number__lte=2):
+        objectives = [
+            Objective.objects.create(
+                axis=axis, position=k, code=f"{axis.number}.{k}", title=f"Objectif n°{k}"
+            )
+            for k in (1, 2)
+        ]
+        pks = list(axis.actions.order_by("number").values_list("pk", flat=True))
+        for k, objective in enumerate(objectives):
+            Action.objects.filter(pk__in=pks[k::2]).update(objective=objective)
+
+
 def test_dashboard_in_twelve_queries_from_20_to_2000_fiches(client, db):
     user = UserFactory()
     client.force_login(user)
@@ -56,11 +71,13 @@ def test_dashboard_in_twelve_queries_from_20_to_2000_fiches(client, db):
         plan = bulk_plan(size)
         grant(user, plan, Role.COORDINATOR)
         with_governance(plan, user)
+        with_objectives(plan)
         count, html = queries_of(client, reverse("dashboard", args=[plan.slug]))
         counts.append(count)
         page = text(html)
         assert f"Fiches-actions {size}" in page
         assert "Décision 2" in page
+        assert "Avancement par axe et par objectif" in page and "Objectif 2.2 : Objectif n°2" in page
     assert counts[0] == counts[1], counts
     assert counts[1] <= 12, counts
 
@@ -68,6 +85,7 @@ def test_dashboard_in_twelve_queries_from_20_to_2000_fiches(client, db):
 def test_dashboard_figures_read_in_one_query_agree_with_the_full_reading(db):
     """The dashboard's lean reading of the fiches and the reports' full one give the same figures."""
     plan = bulk_plan(40)
+    with_objectives(plan)
     Action.objects.filter(plan=plan, number=3).update(archived_at=timezone.now())
     lean, full = plan_overview(plan), plan_overview(plan, full=True)
     assert [f.number for f in lean.actions] == [f.number for f in full.actions]
@@ -90,6 +108,12 @@ def test_dashboard_figures_read_in_one_query_agree_with_the_full_reading(db):
     assert [(s.axis.number, s.progress, s.late) for s in lean.axes] == [
         (s.axis.number, s.progress, s.late) for s in full.axes
     ]
+
+    def objectives(overview):
+        return [[(o.label, o.progress, o.statuses, o.late) for o in s.objectives] for s in overview.axes]
+
+    assert objectives(lean) == objectives(full) and len(objectives(lean)[1]) == 2
+    assert lean.charts["progress_by_axis"]["rows"] == full.charts["progress_by_axis"]["rows"]
 
 
 # ---------------------------------------------------------------------------
