@@ -71,6 +71,9 @@ class ActionResource(SafeExport, resources.ModelResource):
     number = column("N°")
     axis = column("Axe")
     axis_title = column("Intitulé de l'axe")
+    # Always there, empty for a fiche without objective: a CAF reading several plans' exports
+    # finds the same columns at the same places, whichever plans have this level.
+    objective = column("Objectif")
     title = column("Intitulé (synoptique)")
     fiche_title = column("Nom de l'action (fiche)")
     pilotage = column("Pilotage")
@@ -89,6 +92,7 @@ class ActionResource(SafeExport, resources.ModelResource):
             "number",
             "axis",
             "axis_title",
+            "objective",
             "title",
             "fiche_title",
             "pilotage",
@@ -111,8 +115,10 @@ class ActionResource(SafeExport, resources.ModelResource):
 
     def filter_export(self, queryset, **kwargs):
         # The admin hands a bare queryset: give it what the columns read, in a few queries.
-        if isinstance(queryset, QuerySet) and "deadline" not in queryset.query.annotations:
-            queryset = queryset.for_listing()
+        if isinstance(queryset, QuerySet):
+            if "deadline" not in queryset.query.annotations:
+                queryset = queryset.for_listing()
+            queryset = queryset.select_related("objective")
         return queryset
 
     def dehydrate_number(self, action: Action) -> int:
@@ -123,6 +129,14 @@ class ActionResource(SafeExport, resources.ModelResource):
 
     def dehydrate_axis_title(self, action: Action) -> str:
         return action.axis.title
+
+    def dehydrate_objective(self, action: Action) -> str:
+        """ "1.2 : Développer l'accueil du mercredi", the title alone when the plan does not
+        number its objectives; empty without one."""
+        objective = action.objective
+        if objective is None:
+            return ""
+        return f"{objective.code} : {objective.title}" if objective.code else objective.title
 
     def dehydrate_title(self, action: Action) -> str:
         return action.title
@@ -402,7 +416,8 @@ def _step_order(step: Step):
 
 
 def _fiches_rows(fiches):
-    return list(fiches.with_tags_and_financing())  # themes and publics read with the fiches
+    # Themes, publics and the objective read with the fiches.
+    return list(fiches.select_related("objective").with_tags_and_financing())
 
 
 def _steps_rows(fiches):
@@ -444,7 +459,7 @@ def _financing_rows(fiches):
 
 def _financing_totals_rows(fiches):
     """(group, MoneyRow) by axis, by funder, by year, then the total. Two queries."""
-    listed = list(fiches.prefetch_related(None))  # their plan and axis joined
+    listed = list(fiches.prefetch_related(None).select_related("objective"))  # plan, axis, objective joined
     if not listed:
         return []
     plan = listed[0].plan
@@ -452,7 +467,7 @@ def _financing_totals_rows(fiches):
     rows = Financing.objects.filter(action__in=[action.pk for action in listed]).values(*FINANCING_FIELDS)
     summary = financing_summary(plan, listed, axes, rows)
     return (
-        [(plan.level.singular, row) for row in summary.by_axis]
+        [("Objectif" if row.sub else plan.level.singular, row) for row in summary.by_axis]
         + [("Financeur", row) for row in summary.by_funder]
         + [("Année", row) for row in summary.by_year]
         + ([("Total", summary.total)] if summary else [])

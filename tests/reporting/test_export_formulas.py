@@ -13,7 +13,7 @@ from odf import opendocument, table
 from odf import text as odf_text
 
 from actions.models import CalendarEntry, Indicator, Note, Status
-from axes.models import Role
+from axes.models import Objective, Role
 from reporting.exports import EXPORTS, spreadsheet_safe
 from tests.factories import (
     ActionFactory,
@@ -42,6 +42,7 @@ def hostile(client, db):
     axis = AxisFactory(plan=plan, number=1, title="=1+1")
     action = ActionFactory(
         axis=axis,
+        objective=Objective.objects.create(axis=axis, title=PAYLOADS[3]),
         number=1,
         title=PAYLOADS[0],
         fiche_title=PAYLOADS[1],
@@ -120,12 +121,14 @@ def test_the_text_is_kept_behind_a_quote(hostile):
     assert "'\rx" in csv_values(get(hostile, "etapes", "csv"))
     assert "'" + PAYLOADS[0] in csv_values(get(hostile, "notes", "csv"))
     assert "'@SUM(A1)" in ods_values(get(hostile, "partenaires", "ods"))
+    assert "'@SUM(A1)" in csv_values(get(hostile, "fiches", "csv"))  # the fiche's objective
 
 
 def test_numbers_stay_numbers(hostile):
     sheet = openpyxl.load_workbook(io.BytesIO(get(hostile, "fiches", "xlsx"))).active
     assert sheet["A2"].value == 1 and sheet["A2"].data_type == "n"
-    assert sheet["I2"].value == 40 and sheet["I2"].data_type == "n"
+    assert sheet["J2"].value == 40 and sheet["J2"].data_type == "n"
+    assert sheet["D2"].value == "'@SUM(A1)"  # the objective, typed as a formula
     assert sheet["C2"].value == "'=1+1"
     rows = list(openpyxl.load_workbook(io.BytesIO(get(hostile, "indicateurs", "xlsx"))).active.iter_rows())
     baseline, value = rows[1][4], rows[1][7]

@@ -67,6 +67,7 @@ def test_fiches_export_is_the_fiches_list(reader_client, val_aigo):
         "N°",
         "Axe",
         "Intitulé (axe)",
+        "Objectif",
         "Intitulé (synoptique)",
         "Nom de l'action (fiche)",
         "Pilotage",
@@ -81,14 +82,16 @@ def test_fiches_export_is_the_fiches_list(reader_client, val_aigo):
     assert column(rows, "N°") == list(range(1, 21))
     two = rows[2]
     assert two[0] == 2 and two[1] == 1
-    assert two[7] == "En cours" and two[8] == 40
+    assert two[8] == "En cours" and two[9] == 40
+    # Val'Aïgo has no objectives: the column is there, empty (the same columns for every plan).
+    assert column(rows, "Objectif") == [None] * 20
     # Numbers and dates stay numbers and dates.
-    assert sheet["A3"].data_type == "n" and sheet["I3"].data_type == "n"
+    assert sheet["A3"].data_type == "n" and sheet["J3"].data_type == "n"
     twelve = dict(zip(rows[0], rows[12], strict=True))
     assert twelve["Intitulé (synoptique)"].startswith("Accompagner le renforcement de l'offre jeunesse")
     assert twelve["Statut"] == "À venir"
     late = set(Action.objects.filter(plan=val_aigo).overdue().values_list("number", flat=True))
-    assert {row[0] for row in rows[1:] if row[9] == "Oui"} == late
+    assert {row[0] for row in rows[1:] if row[10] == "Oui"} == late
     deadline = Action.objects.filter(plan=val_aigo).with_deadline().get(number=12).deadline
     assert twelve["Dernière échéance"] == (
         datetime.datetime.combine(deadline, datetime.time()) if deadline else None
@@ -320,6 +323,7 @@ def test_admin_exports_the_fiches(admin_client, val_aigo):
         "number",
         "axis",
         "axis_title",
+        "objective",
         "title",
         "fiche_title",
         "pilotage",
@@ -334,7 +338,7 @@ def test_admin_exports_the_fiches(admin_client, val_aigo):
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0][:2] == ["N°", "Axe"] and "Statut" in rows[0]
+    assert rows[0][:4] == ["N°", "Axe", "Intitulé (axe)", "Objectif"] and "Statut" in rows[0]
     assert len(rows) == 21
     # The admin's change list keeps its inlines and its pages.
     action = val_aigo.actions.get(number=1)

@@ -3,12 +3,16 @@ axis's objectives under it (progress, statuses, financing), the exports carry an
 column, and the dossier COPIL and the bilan name each fiche's objective. Plans without
 objectives read as before."""
 
+import csv
 import datetime
+import io
 import re
 from decimal import Decimal
 from html import unescape
 
+import openpyxl
 import pytest
+import tablib
 from django.urls import reverse
 
 from actions.models import Action, Status
@@ -172,3 +176,54 @@ def test_the_bilan_names_each_fiche_s_objective(plan):
         assert f"{fiche} Objectif {objective} Statut au" in text
     assert "Action 4 : Lieu d'accueil enfants-parents Statut au" in text
     assert "Avancement moyen par enjeu et par objectif" in text
+
+
+def read(response, fmt) -> list[list]:
+    """The rows of an exported file, header first, as a spreadsheet reads them back."""
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        return [[cell.value for cell in row] for row in sheet.iter_rows()]
+    if fmt == "csv":
+        text = response.content.decode("utf-8-sig")
+        return [
+            [int(v) if v.isdigit() else v for v in row]
+            for row in csv.reader(io.StringIO(text), delimiter=";")
+        ]
+    data = tablib.Dataset().load(response.content, format="ods")
+    return [list(data.headers), *[list(row) for row in data]]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "csv"])
+def test_the_fiches_export_has_an_objective_column(client, plan, fmt):
+    reader(client, plan)
+    rows = read(client.get(reverse("export", args=[plan.slug, "fiches", fmt])), fmt)
+    assert rows[0][:5] == ["N°", "Enjeu", "Intitulé (enjeu)", "Objectif", "Intitulé (synoptique)"]
+    objectives = {row[0]: row[3] or "" for row in rows[1:]}
+    assert objectives == {
+        1: "1.1 : Accompagner les parents",
+        2: "1.1 : Accompagner les parents",
+        3: "1.2 : Informer les familles",
+        4: "",
+        5: "",
+    }
+    # Filtered like the list: the export of enjeu 2 still has the column, empty.
+    rows = read(client.get(reverse("export", args=[plan.slug, "fiches", fmt]), {"axis": 2}), fmt)
+    assert rows[0][3] == "Objectif" and [row[3] or "" for row in rows[1:]] == [""]
+
+
+def test_an_objective_without_code_exports_its_title(client, plan):
+    Objective.objects.filter(code="1.2").update(code="")
+    rows = read(reader(client, plan).get(reverse("export", args=[plan.slug, "fiches", "xlsx"])), "xlsx")
+    assert rows[3][3] == "Informer les familles"
+
+
+def test_the_financing_totals_export_has_the_objectives(client, plan):
+    rows = read(
+        reader(client, plan).get(reverse("export", args=[plan.slug, "financements-totaux", "xlsx"])), "xlsx"
+    )
+    assert [row[:3] for row in rows[1:5]] == [
+        ["Enjeu", "Enjeu 1 : Soutenir les familles", Decimal("1750.5")],
+        ["Objectif", "Objectif 1.1 : Accompagner les parents", 1500],
+        ["Objectif", "Objectif 1.2 : Informer les familles", Decimal("250.5")],
+        ["Enjeu", "Enjeu 2 : Animer la vie sociale", 300],
+    ]
