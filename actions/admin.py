@@ -92,6 +92,18 @@ class ActionAdmin(admin.ModelAdmin):
         # Archived fiches too: the admin is where anything can be looked at.
         return Action.all_objects.select_related(*self.list_select_related)
 
+    def save_related(self, request, form, formsets, change):
+        # Themes and publics through the fiche's own write, which journals them: left to
+        # save_m2m(), Django's set() would change them without a line in the fiche's journal.
+        tags = {
+            name: list(form.cleaned_data.pop(name))
+            for name in ("themes", "audiences")
+            if name in form.cleaned_data
+        }
+        super().save_related(request, form, formsets, change)
+        if tags:
+            form.instance.set_tags(by=request.user, **tags)
+
 
 class IndicatorValueInline(admin.StackedInline):
     model = IndicatorValue

@@ -8,6 +8,7 @@ function serves the fiche page and, later, "what changed since the last COPIL".
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +31,7 @@ from actions.models import (
     Note,
     Status,
     Step,
+    TagChange,
 )
 from actions.prepared import OBJECT_ID, Prepared
 
@@ -39,7 +41,8 @@ class JournalEntry:
     at: datetime.datetime
     action_id: int
     user: object | None  # the user who made the change; None for imports and commands
-    kind: str  # "action", "step", "calendar", "partner", "condition", "note", "financing", "document"
+    # "action", "step", "calendar", "partner", "condition", "note", "financing", "document", "tags"
+    kind: str
     text: str
     reason: str = ""  # "import du 30/11/2026 de val-aigo.xlsx" for a change an import made
 
@@ -190,6 +193,18 @@ def _financing_lines(old, new) -> list[str]:
     return [f"Financement : {_quote(before)} → {_quote(after)}"] if before != after else []
 
 
+def _names(names: list[str]) -> str:
+    quoted = [_quote(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} et {quoted[-1]}"
+
+
+def _tag_lines(old, new) -> list[str]:
+    """ "Thématiques : ajouté « Parentalité » ; retiré « Jeunesse »" (TagChange rows)."""
+    added, removed = (json.loads(v) if isinstance(v, str) else v for v in (new.added, new.removed))
+    parts = [f"{verb} {_names(names)}" for verb, names in (("ajouté", added), ("retiré", removed)) if names]
+    return [f"{TagChange.Field(new.field).label} : {' ; '.join(parts)}"] if parts else []
+
+
 def _note_lines(old, new) -> list[str]:
     return [f"Note de suivi ajoutée : {_quote(new.text)}"] if old is None else []
 
@@ -219,6 +234,9 @@ class _Source:
     fields: tuple[str, ...]  # what `describe` reads of a row
     dates: tuple[str, ...] = ()  # those of `fields` that are dates (JSON carries them as text)
     amounts: tuple[str, ...] = ()  # those that are decimals (JSON carries them as numbers)
+    # Where the rows come from when they are not django-simple-history's: rows(action_ids,
+    # since, limit) with the same columns as _rows() (TagChange: a change per row).
+    rows: Callable | None = None
 
 
 _SOURCES = [
@@ -254,9 +272,15 @@ _SOURCES = [
 
 def _sources() -> list[_Source]:
     """The kinds of history a fiche's journal reads; documents (reporting.Document, joined to
-    the fiche or its notes) reached by their relation: actions does not import reporting."""
+    the fiche or its notes) reached by their relation: actions does not import reporting.
+    The changes of themes and publics come last (their NULL `previous` takes its type from
+    the branches before it on PostgreSQL)."""
     document = Action._meta.get_field("documents").related_model
-    return [*_SOURCES, _Source("document", document, "action_id", _document_lines, ("name",))]
+    return [
+        *_SOURCES,
+        _Source("document", document, "action_id", _document_lines, ("name",)),
+        _Source("tags", TagChange, "action_id", _tag_lines, ("field", "added", "removed"), rows=_tag_rows),
+    ]
 
 
 @dataclass(frozen=True)
@@ -311,6 +335,29 @@ def _rows(source: _Source, action_ids, since, limit):
     )
 
 
+def _tag_rows(action_ids, since, limit):
+    """TagChange rows in the columns of _rows(): each one a change ("+"), complete in itself."""
+    rows = TagChange.objects.filter(action_id__in=action_ids).exclude(reason=IMPORT_REASON)
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    if limit is not None:
+        rows = TagChange.objects.filter(id__in=Subquery(rows.order_by("-id").values("id")[:limit]))
+    return rows.order_by().values(
+        j_kind=Value("tags", output_field=CharField()),
+        j_fiche=F("action_id"),
+        j_hid=F("id"),
+        j_at=F("at"),
+        j_change=Value("+", output_field=CharField()),
+        j_reason=F("reason"),
+        j_uid=F("user_id"),
+        j_username=F("user__username"),
+        j_first_name=F("user__first_name"),
+        j_last_name=F("user__last_name"),
+        j_data=JSONObject(field="field", added="added", removed="removed"),
+        j_previous=Value(None, output_field=JSONField()),
+    )
+
+
 def _row(source: _Source, values: dict | None, raw: dict):
     if values is None:
         return None
@@ -325,7 +372,10 @@ def _row(source: _Source, values: dict | None, raw: dict):
 
 
 def _query(action_ids, since, limit):
-    parts = [_rows(source, action_ids, since, limit) for source in _sources()]
+    parts = [
+        source.rows(action_ids, since, limit) if source.rows else _rows(source, action_ids, since, limit)
+        for source in _sources()
+    ]
     query = parts[0].union(*parts[1:], all=True).order_by("-j_at", "-j_hid")
     return query if limit is None else query[:limit]
 
@@ -347,8 +397,9 @@ def journal(
     action_ids, *, since: datetime.datetime | None = None, limit: int | None = None
 ) -> list[JournalEntry]:
     """Readable changes of the given fiches, newest first: one query (a UNION of the eight
-    kinds of history), whatever the history's length when `limit` bounds it. `limit` counts
-    history rows (a row makes one line or a few, a row with nothing readable none)."""
+    kinds of history and the changes of themes and publics), whatever the history's length
+    when `limit` bounds it. `limit` counts history rows (a row makes one line or a few, a row
+    with nothing readable none)."""
     action_ids = list(action_ids)
     if not action_ids:
         return []

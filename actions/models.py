@@ -508,6 +508,26 @@ class Action(Versioned):
             self._change_reason = reason
         self.save()
 
+    def set_tags(self, *, by, reason: str = "", **wanted) -> list["TagChange"]:
+        """Give the fiche these themes and/or publics (`themes=`, `audiences=`: lists of Theme /
+        Audience) and journal what changed in `by`'s name, with `reason` for an import (one
+        TagChange per list that changed). Nothing is written for a list that is already so.
+        A query per list to read it, then one or two to change it, and one for the journal."""
+        changes = []
+        for name, tags in wanted.items():
+            related = getattr(self, name)
+            through, column = related.through, f"{related.target_field_name}_id"
+            before = list(related.all())
+            change = TagChange.between(self, name, before, tags, by=by, reason=reason)
+            if change is None:
+                continue
+            kept, after = {tag.pk for tag in before}, {tag.pk for tag in tags}
+            if kept - after:
+                through.objects.filter(action=self, **{f"{column}__in": kept - after}).delete()
+            through.objects.bulk_create(through(action=self, **{column: pk}) for pk in after - kept)
+            changes.append(change)
+        return TagChange.objects.bulk_create(changes) if changes else []
+
     def step_tally(self) -> tuple[int, int]:
         """(done, total) of the steps that are work: a step with sub-steps (a commune's
         heading) counts through them. Reads `top_steps` when with_details() prefetched it;
@@ -526,6 +546,67 @@ def _tags(action: Action, attribute: str, model, related) -> list:
         return list(related.all())
     rows = sorted(getattr(action, attribute) or [], key=lambda row: (row["position"], row["name"]))
     return [model(pk=row["id"], name=row["name"], slug=row["slug"], position=row["position"]) for row in rows]
+
+
+class TagChange(models.Model):
+    """A change of a fiche's themes or publics, for its journal: what was added and removed,
+    by name as the lists then said, who and when. Kept here rather than through
+    django-simple-history's m2m_fields, which would copy every tag of the fiche on each save
+    of the fiche (a status change included) and record a `set()` as two changes; the bulk
+    writes of an import send no signal anyway. Written by Action.set_tags() only."""
+
+    class Field(models.TextChoices):
+        THEMES = "themes", "Thématiques"
+        AUDIENCES = "audiences", "Publics visés"
+
+    action = models.ForeignKey(
+        Action, verbose_name="fiche-action", on_delete=models.CASCADE, related_name="tag_changes"
+    )
+    field = models.CharField("liste", max_length=20, choices=Field.choices)
+    added = models.JSONField("ajoutés", default=list, blank=True)
+    removed = models.JSONField("retirés", default=list, blank=True)
+    at = models.DateTimeField("le", default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # "import du 30/11/2026 de val-aigo.xlsx", as history rows carry it (IMPORT_REASON: the
+    # first load of a plan, which the journal leaves out).
+    reason = models.CharField("motif", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "changement de thématiques ou de publics"
+        verbose_name_plural = "changements de thématiques ou de publics"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} de {self.action_id} le {self.at:%d/%m/%Y}"
+
+    @classmethod
+    def between(
+        cls, action: Action, field: str, before, after, *, by, reason: str = ""
+    ) -> "TagChange | None":
+        """The change from the tags `before` to `after` (unsaved), None when they are the same."""
+        kept = {tag.pk for tag in before}
+        wanted = {tag.pk for tag in after}
+        if kept == wanted:
+            return None
+
+        def names(tags, pks):
+            return [tag.name for tag in sorted(tags, key=lambda t: (t.position, t.name)) if tag.pk in pks]
+
+        return cls(
+            action=action,
+            field=field,
+            added=names(after, wanted - kept),
+            removed=names(before, kept - wanted),
+            user=by if getattr(by, "pk", None) else None,
+            reason=reason,
+        )
 
 
 class StepQuerySet(models.QuerySet):

@@ -213,7 +213,7 @@ FOLLOWS = {
     "notes": ["journal"],
     "indicators": [],
     "financing": ["journal"],
-    "tags": [],
+    "tags": ["journal"],
 }
 ANNOUNCE = {
     "status": "Statut enregistré",
@@ -736,13 +736,15 @@ def _save_versioned(
     try:
         with transaction.atomic():
             obj = model.locked(pk, version=form.cleaned_data["version"])
-            # Many-to-many fields are set after the save (which moves the version on).
-            related = {
-                name: changes.pop(name) for name in ("pilots", "themes", "audiences") if name in changes
-            }
+            # Many-to-many fields are set after the save (which moves the version on); themes
+            # and publics through set_tags(), which journals them.
+            pilots = changes.pop("pilots", None)
+            tags = {name: changes.pop(name) for name in ("themes", "audiences") if name in changes}
             obj.save_edit(by=request.user, **changes)
-            for name, value in related.items():
-                getattr(obj, name).set(value)
+            if pilots is not None:
+                obj.pilots.set(pilots)
+            if tags:
+                obj.set_tags(by=request.user, **tags)
     except StaleVersion as stale:
         refused = refuse(form, stale)
         return _respond(request, action, access, part, editing=editing, form=refused, status=409)

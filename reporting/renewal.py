@@ -181,8 +181,7 @@ def renew_plan(plan: Plan, *, slug: str, title: str, start_year: int, end_year: 
             previous=old,
         )
         fiche.pilots.set(old.pilots.all())
-        fiche.themes.set(old.themes.all())
-        fiche.audiences.set(old.audiences.all())
+        fiche.set_tags(by=by, themes=list(old.themes.all()), audiences=list(old.audiences.all()))
         _carry_open_steps(old, fiche, by)
         for partner in old.partners.all():
             _create(

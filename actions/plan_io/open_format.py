@@ -39,6 +39,7 @@ from actions.models import (
     Note,
     NoteKind,
     Step,
+    TagChange,
     Theme,
     import_reason,
 )
@@ -1199,6 +1200,13 @@ def _create_fiches(
         model.objects.bulk_create(
             [model(action=a, **{field: tag}) for a, spec, _ in lists for tag in tags.of(spec, key)]
         )
+    # Their journal lines, as set_tags() writes them for a fiche that exists.
+    changes = [
+        TagChange.between(a, key, [], tags.of(spec, key), by=writer.by, reason=writer.reason)
+        for a, spec, _ in lists
+        for key in ("themes", "audiences")
+    ]
+    TagChange.objects.bulk_create([change for change in changes if change is not None])
 
 
 def _update_children(action: Action, spec: dict[str, Any], orgs: _Organisations, writer: _Writer) -> None:
@@ -1247,10 +1255,9 @@ def _update_children(action: Action, spec: dict[str, Any], orgs: _Organisations,
         writer.save(Note(action=action, **note))
     writer.sync(Financing, list(action.financing.all()), lists["financing"], action=action)
     tags = writer.tags
-    for key in ("themes", "audiences"):
-        wanted = tags.of(spec, key)
-        if {tag.pk for tag in getattr(action, key).all()} != {tag.pk for tag in wanted}:
-            getattr(action, key).set(wanted)
+    action.set_tags(
+        by=writer.by, reason=writer.reason, **{key: tags.of(spec, key) for key in ("themes", "audiences")}
+    )
 
 
 def _amount(value) -> int | float | None:
