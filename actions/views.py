@@ -42,6 +42,7 @@ from actions.models import (
 )
 from actions.permissions import FicheAccess, get_fiche_for_user, get_rw_fiche_for_user, may_edit_step
 from actions.plan_io import open_format, spreadsheet
+from actions.plan_io.errors import CellError
 from actions.prepared import OBJECT_ID, Prepared
 from actions.state import plan_state
 from axes.models import Plan
@@ -1136,22 +1137,26 @@ def _importer(request: HttpRequest) -> None:
 @require_http_methods(["GET", "POST"])
 def plan_import(request: HttpRequest) -> HttpResponse:
     _importer(request)
-    errors: list[str] = []
+    errors: list[CellError] = []
     if request.method == "POST":
         upload = request.FILES.get("fichier")
         if upload is None:
-            errors = ["Choisissez un fichier : le modèle rempli (.xlsx ou .ods), ou un fichier JSON."]
+            errors = [
+                CellError("Choisissez un fichier : le modèle rempli (.xlsx ou .ods), ou un fichier JSON.")
+            ]
         elif upload.size > spreadsheet.MAX_BYTES:
-            errors = [f"Fichier trop volumineux : {upload.size / 1024 / 1024:.1f} Mo pour 5 Mo au plus."]
+            errors = [
+                CellError(f"Fichier trop volumineux : {upload.size / 1024 / 1024:.1f} Mo pour 5 Mo au plus.")
+            ]
         else:
             try:
                 data = spreadsheet.read_document(upload.name, upload.read())
             except open_format.PlanFormatError as exc:
-                errors = exc.errors
+                errors = exc.cells
             else:
                 refusal = _may_import(request.user, data["plan"]["slug"], data["plan"]["territory"])
                 if refusal:
-                    errors = [refusal]
+                    errors = [CellError(refusal)]
                 else:
                     pending = PlanImport.objects.create(
                         user=request.user,
@@ -1161,7 +1166,14 @@ def plan_import(request: HttpRequest) -> HttpResponse:
                     )
                     return redirect("plan_import_preview", pk=pending.pk)
     status = 422 if errors else 200
-    return render(request, "actions/import_form.html", {"errors": errors}, status=status)
+    context = {
+        "errors": errors,
+        # A workbook's errors in a table by sheet, row and column; the file's own (not a
+        # workbook, too big, a JSON document's) above it, as sentences.
+        "located": [error for error in errors if error.sheet],
+        "general": [error for error in errors if not error.sheet],
+    }
+    return render(request, "actions/import_form.html", context, status=status)
 
 
 def _pending(request: HttpRequest, pk: int) -> PlanImport:

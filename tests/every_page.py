@@ -108,4 +108,24 @@ def every_page(client: Client, val_aigo) -> dict[str, str]:
 
     client.force_login(administrator)
     found["administration /import/"] = get(client, "/import/")
+    found["administration /import/ refusé (tableau des erreurs)"] = refused_import(client, val_aigo)
     return found
+
+
+def refused_import(client: Client, plan) -> str:
+    """The import page refusing a workbook with errors in two sheets: their table."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import load_workbook
+
+    from actions.plan_io import open_format, spreadsheet
+
+    workbook = load_workbook(io.BytesIO(spreadsheet.workbook_from_data(open_format.export_plan(plan))))
+    workbook["Fiches"]["B2"] = 99
+    workbook["Calendrier"].append([2, "2025", None, "31/02/2025", None])
+    out = io.BytesIO()
+    workbook.save(out)
+    response = client.post("/import/", {"fichier": SimpleUploadedFile("plan.xlsx", out.getvalue())})
+    assert response.status_code == 422 and "<caption" in response.content.decode()
+    return response.content.decode()

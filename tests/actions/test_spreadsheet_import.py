@@ -244,7 +244,8 @@ def test_upload_errors_are_listed_in_french(client, coordinator, val_aigo):
     client.force_login(coordinator)
     response = upload(client, edited(template_of(val_aigo), _set("Fiches", "B4", 9)))
     assert response.status_code == 422
-    assert "feuille « Fiches », ligne 4, colonne B : axe 9 inconnu" in response.text
+    # A row of the errors' table: Feuille, Ligne, Colonne, Message.
+    assert "<td>Fiches</td><td>4</td><td>B</td><td>axe 9 inconnu" in response.text
     assert not PlanImport.objects.exists()
 
 

@@ -140,29 +140,48 @@ def test_administrator_imports_a_new_plan_from_the_template(
 
 
 def _fiche_under_an_unknown_enjeu(tmp_path):
-    """The same workbook, with fiche 5 filed under an enjeu 9 the Axes sheet does not have."""
+    """The same workbook, with fiche 5 filed under an enjeu 9 the Axes sheet does not have, and
+    a calendar date that does not exist: two errors in two sheets."""
     workbook = load_workbook(PLAN_COTEAUX)
     fiches = workbook["Fiches"]
     row = next(cell.row for (cell,) in fiches.iter_rows(min_row=2, max_col=1) if cell.value == 5)
     fiches.cell(row=row, column=2, value=9)
+    calendar = workbook["Calendrier"]
+    calendar.append([2, "2025", None, "31/02/2025", None])
     path = tmp_path / "plan-coteaux-erreur.xlsx"
     workbook.save(path)
-    return path, row
+    return path, row, calendar.max_row
 
 
 @pytest.mark.parametrize("javascript", [True], ids=["js"])
 def test_a_file_with_a_mistake_is_refused_and_names_its_cell(page, live_server, administrator, tmp_path):
-    path, row = _fiche_under_an_unknown_enjeu(tmp_path)
+    path, row, calendar_row = _fiche_under_an_unknown_enjeu(tmp_path)
     organisations = Organisation.objects.count()
     sign_in_and_open(page, live_server, "/import/", "admin")
     upload_plan(page, path)
 
-    refusal = page.get_by_role("alert")
-    expect(refusal).to_contain_text("Import refusé, rien n'a été modifié. 1 erreur :")
-    expect(refusal.locator("li")).to_have_text(
-        [f"feuille « Fiches », ligne {row}, colonne B : enjeu 9 inconnu (absent de la feuille « Axes »)."]
+    expect(page.get_by_role("alert")).to_have_text(
+        "Import refusé, rien n'a été modifié. 2 erreurs, dans le tableau ci-dessous :"
+    )
+    caption = "2 erreurs à corriger dans le classeur, par feuille, ligne et colonne"
+    table = page.get_by_role("table", name=caption)
+    expect(table.get_by_role("columnheader")).to_have_text(["Feuille", "Ligne", "Colonne", "Message"])
+    expect(table.locator("tbody tr")).to_have_count(2)
+    expect(table.locator("tbody tr").nth(0).locator("td")).to_have_text(
+        ["Fiches", str(row), "B", "enjeu 9 inconnu (absent de la feuille « Axes »)."]
+    )
+    expect(table.locator("tbody tr").nth(1).locator("td")).to_have_text(
+        ["Calendrier", str(calendar_row), "D", "date « 31/02/2025 » invalide (attendu JJ/MM/AAAA)."]
     )
     expect(page).to_have_url(f"{live_server.url}/import/")
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    # At 320 px (400 % zoom) the page does not scroll sideways: the table scrolls in its own
+    # region, named by its caption and reachable from the keyboard.
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    region = page.get_by_role("region", name=caption)
+    expect(region).to_have_attribute("tabindex", "0")
     violations = axe_violations(page)
     assert violations == [], describe(violations)
 
