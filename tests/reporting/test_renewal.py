@@ -256,3 +256,10 @@ def test_a_carried_fiche_keeps_its_themes_and_publics_not_its_financing(client, 
     assert [t.name for t in carried.themes.all()] == ["Parentalité"]
     assert [a.name for a in carried.audiences.all()] == ["Familles"]
     assert not Financing.objects.filter(action=carried).exists()
+    # …journaled on the new fiche in the name of who renewed the plan, like its steps.
+    from actions.journal import journal
+
+    admin = people["admin"].get_full_name() or people["admin"].get_username()
+    lines = [(entry.text, entry.author) for entry in journal([carried.pk])]
+    assert ("Thématiques : ajouté « Parentalité »", admin) in lines
+    assert ("Publics visés : ajouté « Familles »", admin) in lines
