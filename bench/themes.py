@@ -5,9 +5,11 @@
 Builds, for each size, that many plans signed by one CAF (20 fiches each, half of them tagged
 "Parentalité", each with two financing lines), then times through django.test.Client, signed
 in as the CAF's officer: a trivial page of the same process, the theme's page
-(/thematiques/parentalite/, first page of 50 fiches) and one plan's dashboard (financing
-totals included). Prints medians in ms, each as a multiple of the trivial page's, and the
-SQL queries of each request (the same whatever the number of plans). See bench/README.md.
+(/thematiques/parentalite/, first page of 50 fiches, and its last page) and one plan's dashboard
+(financing totals included). Prints medians in ms, each as a multiple of the trivial page's, and
+the SQL queries of each request (the same whatever the number of plans). The tables are
+analysed after each build (on PostgreSQL, as autovacuum would soon do), so that the planner
+does not work from the statistics of empty tables. See bench/README.md.
 
 Never touches db.sqlite3: a temporary SQLite file, or BENCH_DATABASE_URL (EMPTIED).
 """
@@ -58,6 +60,11 @@ def build(n_plans: int, caf, parentalite, start: int) -> str:
         for a in actions
         for funder in ("CAF 31", "Commune")
     )
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return plans[0].slug
 
 
@@ -104,11 +111,14 @@ def main() -> None:
                 built = max(built, n)
                 trivial, _ = timed(client, TRIVIAL_URL, args.rounds)
                 theme, theme_q = timed(client, "/thematiques/parentalite/", args.rounds)
+                last_page = -(-n * FICHES // 2 // 50)
+                deep, deep_q = timed(client, f"/thematiques/parentalite/?page={last_page}", args.rounds)
                 dashboard, dash_q = timed(client, f"/plans/{slug}/tableau-de-bord/", args.rounds)
                 print(
                     f"{n:>5} plan(s), {n * FICHES // 2} fiches « Parentalité » : "
                     f"page triviale {trivial:.1f} ms ; "
                     f"thématique {theme:.1f} ms (× {theme / trivial:.1f}, {theme_q} requêtes) ; "
+                    f"sa page {last_page} {deep:.1f} ms (× {deep / trivial:.1f}, {deep_q} requêtes) ; "
                     f"tableau de bord d'un plan {dashboard:.1f} ms "
                     f"(× {dashboard / trivial:.1f}, {dash_q} requêtes)"
                 )

@@ -634,14 +634,29 @@ def _financing_sum(field_name: str) -> Subquery:
     return Subquery(lines.annotate(total=Sum(field_name)).values("total"), output_field=DecimalField())
 
 
-def themed_fiches(user, theme_slug: str, *, audience_slug: str = "", today: datetime.date | None = None):
+THEMED_ORDER = ("plan__territory", "plan__start_year", "number")
+
+
+def themed_fiches(user, theme_slug: str, *, audience_slug: str = ""):
     """The fiches in force tagged with a theme (and a public, if given) in every plan the user
-    may read (Plan.objects.visible_to: a CAF's staff read every plan their CAF signed), each
-    with its plan, lateness and financing totals (`planned`, `granted`, `spent`), by territory
-    then number. A queryset, to be paged: its rows in one query, whatever the plans' number."""
+    may read (Plan.objects.visible_to: a CAF's staff read every plan their CAF signed), by
+    territory then number. Lean (no annotation): what themed_totals adds up and what is paged;
+    themed_page reads one page's rows."""
     return (
         Action.objects.filter(plan__in=Plan.objects.visible_to(user))
         .tagged(theme=theme_slug, audience=audience_slug or None)
+        .order_by(*THEMED_ORDER)
+    )
+
+
+def themed_page(page, today: datetime.date | None = None) -> list[Action]:
+    """One page of themed_fiches (a slice of it), each fiche with its plan, lateness and
+    financing totals (`planned`, `granted`, `spent`). One query: the slice picks the page's
+    fiches among all of them by their sort keys alone, and only those get their plan, axis,
+    lateness and financing read (the database otherwise works them out for every fiche before
+    the ones it skips: a deep page of 10,000 fiches cost as much as all of them)."""
+    return list(
+        Action.objects.filter(pk__in=page.values("pk"))
         .with_deadline(today)
         .select_related("plan", "axis")
         .annotate(
@@ -649,21 +664,25 @@ def themed_fiches(user, theme_slug: str, *, audience_slug: str = "", today: date
             granted=_financing_sum("granted"),
             spent=_financing_sum("spent"),
         )
-        .order_by("plan__territory", "plan__start_year", "number")
+        .order_by(*THEMED_ORDER)
     )
 
 
-def themed_totals(fiches) -> dict:
+def themed_totals(fiches, today: datetime.date | None = None) -> dict:
     """What the theme's page says of all its fiches, whatever page is shown: how many, in how
     many plans, their mean progress (abandoned ones aside), how many late, and their financing
-    added up. Two queries."""
+    added up. Two aggregates in SQL, whatever the number of fiches and plans."""
     kept = ~Q(status=Status.ABANDONED)
-    figures = fiches.order_by().aggregate(
-        fiches=Count("pk"),
-        plans=Count("plan", distinct=True),
-        progress_sum=Sum("progress", filter=kept),
-        progress_n=Count("pk", filter=kept),
-        late=Count("pk", filter=Q(is_late=True)),
+    figures = (
+        fiches.order_by()
+        .with_deadline(today)
+        .aggregate(
+            fiches=Count("pk"),
+            plans=Count("plan", distinct=True),
+            progress_sum=Sum("progress", filter=kept),
+            progress_n=Count("pk", filter=kept),
+            late=Count("pk", filter=Q(is_late=True)),
+        )
     )
     money = Financing.objects.filter(action__in=fiches.order_by().values("pk")).aggregate(
         planned=Sum("planned"), granted=Sum("granted"), spent=Sum("spent")

@@ -27,6 +27,7 @@ from reporting.overview import (
     plan_overview,
     plans_totals,
     themed_fiches,
+    themed_page,
     themed_totals,
     themes_of,
 )
@@ -139,6 +140,7 @@ def theme_fiches(request: HttpRequest, slug: str) -> HttpResponse:
     paginator = Paginator(fiches, THEMED_PER_PAGE)
     paginator.count = totals["fiches"]  # counted with the totals: no second COUNT(*)
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = themed_page(page.object_list)
     context = {
         "theme": theme,
         "audiences": audiences,

@@ -2,6 +2,7 @@
 CAF signed (and nothing of another CAF's), a coordinator those of their own plans; paged,
 with financing totals, in the same number of queries for one plan as for fifty."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -111,3 +112,55 @@ def test_the_same_queries_for_one_plan_as_for_fifty(client, caf, officer):
     assert "153" in text  # 1 + 50 plans of 3 fiches
     assert "15\u00a0300\u00a0€" in text
     assert "Page 1 sur 4" in text
+
+
+def test_the_same_queries_for_ten_fiches_as_for_ten_thousand(client, caf, officer):
+    """Paged and added up in SQL: ten thousand fiches of a theme cost the page the same queries
+    as ten, each page shows its own fiches in order, and the totals cover them all."""
+    parentalite = theme("Parentalité")
+    client.force_login(officer)
+
+    def tagged(territory: str, fiches: int) -> None:
+        plan = PlanFactory(territory=territory)
+        plan.signatories.add(caf)
+        axis = Axis.objects.create(plan=plan, number=1, title="Familles")
+        actions = Action.objects.bulk_create(
+            Action(
+                plan=plan,
+                axis=axis,
+                number=k,
+                title=f"Fiche {territory} n°{k}",
+                fiche_title="F",
+                progress=k % 2 * 50,
+            )
+            for k in range(1, fiches + 1)
+        )
+        Action.themes.through.objects.bulk_create(
+            Action.themes.through(action=a, theme=parentalite) for a in actions
+        )
+        Financing.objects.bulk_create(Financing(action=a, funder="CAF", planned=100) for a in actions)
+
+    def queries(page=1) -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/thematiques/parentalite/", {"page": page})
+        assert response.status_code == 200
+        return len(captured), " ".join(response.text.replace("\u00a0", " ").split())
+
+    tagged("CC A", 10)
+    few, text = queries()
+    assert "10 fiches" in text and "Page 1 sur" not in text
+    for i in range(1, 50):
+        tagged(f"CC B{i:02d}", 200)
+    tagged("CC Z", 200 - 10)
+    many, text = queries()
+    assert few == many, (few, many)
+    assert "10000 fiches" in text and "Page 1 sur 200" in text
+    assert "1 000 000 €" in text  # the financing of all of them, not the page's
+    assert "Avancement moyen</dt><dd>25 %" in text  # odd fiches at 50 %, even ones at 0 %
+    rows = re.findall(r"Fiche (CC [A-Z0-9]+) n°(\d+)", text)
+    assert rows == [("CC A", str(k)) for k in range(1, 11)] + [("CC B01", str(k)) for k in range(1, 41)]
+    # The last page: the last territory's last fiches, in number order.
+    deep, text = queries(200)
+    assert deep == many
+    rows = re.findall(r"Fiche (CC [A-Z0-9]+) n°(\d+)", text)
+    assert rows == [("CC Z", str(k)) for k in range(141, 191)]
