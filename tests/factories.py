@@ -290,6 +290,16 @@ class FinancingFactory(factory.django.DjangoModelFactory):
     spent = None
 
 
+def seeded_tags():
+    """The installation's starting lists of themes and publics, as migration 0014 writes them
+    (a transactional test elsewhere in the run may have flushed them)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("actions.migrations.0014_seed_themes_audiences").seed(apps, None)
+
+
 def theme(name: str, slug: str | None = None):
     """A theme of the installation's list (the seeded ones are flushed by transactional tests)."""
     from django.utils.text import slugify
