@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models import CharField, Exists, OuterRef, PositiveSmallIntegerField, Q, Value
 
 from actions.amounts import euros, parse_amount
 from actions.models import (
@@ -24,9 +24,10 @@ from actions.models import (
     Theme,
 )
 from actions.periods import parse_period
+from actions.prepared import OBJECT_ID, Prepared
 from actions.renderer import Renderer
 from actions.search import contains
-from axes.models import Plan
+from axes.models import Axis, Plan
 from partners.models import Organisation
 
 # Django's form templates drawn in Python (actions/renderer.py), shared by every form below.
@@ -51,25 +52,56 @@ class OrganisationField(forms.TypedChoiceField):
         return value.pk if isinstance(value, Organisation) else value
 
 
-def tag_lists() -> dict[str, list]:
-    """The installation's themes and publics, in their order: `themes` and `audiences`, read in
-    one query (a UNION) for the filters of the fiches list and its exports."""
-    kind = Value("theme", output_field=CharField())
-    # Without the models' ordering: SQLite refuses an ORDER BY inside a UNION (sorted below).
-    rows = (
-        Theme.objects.order_by()
-        .values_list(kind, "pk", "slug", "name", "position")
+def _filter_lists_query(plan):
+    """The filter form's lists, one UNION: the plan's axes, the organisations it names
+    (pilots, partners, communes), its communes, and the installation's themes and publics."""
+    columns = ("pk", "slug", "name", "position")
+
+    def rows(queryset, kind: str, **values):
+        # Without the models' ordering: SQLite refuses an ORDER BY inside a UNION.
+        values.setdefault("slug", Value("", output_field=CharField()))
+        values.setdefault("position", Value(0, output_field=PositiveSmallIntegerField()))
+        return queryset.order_by().values_list(
+            Value(kind, output_field=CharField()), *(values.get(name, name) for name in columns)
+        )
+
+    communes = Plan.communes.through.objects.filter(plan=plan).values("organisation")
+    named = (
+        Q(pk__in=Action.pilots.through.objects.filter(action__plan=plan).values("organisation"))
+        | Q(pk__in=ActionPartner.objects.filter(action__plan=plan).values("organisation"))
+        | Q(pk__in=communes)
+    )  # three subqueries: joins would multiply rows with every plan of the installation
+    return (
+        rows(Organisation.objects.filter(named), "organisations")
         .union(
-            Audience.objects.order_by().values_list(
-                Value("audience", output_field=CharField()), "pk", "slug", "name", "position"
-            ),
+            rows(Organisation.objects.filter(pk__in=communes), "communes"),
+            rows(Axis.objects.filter(plan=plan), "axes", name="title", position="number"),
+            rows(Theme.objects.all(), "themes", slug="slug", position="position"),
+            rows(Audience.objects.all(), "audiences", slug="slug", position="position"),
             all=True,
         )
+        .order_by("name")  # the organisations' order (the first query's names); others sorted below
     )
-    lists: dict[str, list] = {"themes": [], "audiences": []}
-    for which, pk, slug, name, position in sorted(rows, key=lambda row: (row[4], row[3])):
-        model = Theme if which == "theme" else Audience
-        lists[f"{which}s"].append(model(pk=pk, slug=slug, name=name, position=position))
+
+
+_FILTER_LISTS = Prepared(_filter_lists_query, plan=OBJECT_ID)
+
+
+def filter_lists(plan: Plan) -> dict[str, list]:
+    """What the filters of the fiches list offer: `axes`, `organisations`, `communes`, `themes`
+    and `audiences`, read in one query compiled once per process (actions/prepared.py)."""
+    lists: dict[str, list] = {"axes": [], "organisations": [], "communes": [], "themes": [], "audiences": []}
+    for kind, pk, slug, name, position in _FILTER_LISTS.run(plan=plan.pk):
+        if kind == "axes":
+            lists[kind].append(Axis(pk=pk, plan=plan, number=position, title=name))
+        elif kind in ("organisations", "communes"):
+            lists[kind].append(Organisation(pk=pk, name=name))
+        else:
+            model = Theme if kind == "themes" else Audience
+            lists[kind].append(model(pk=pk, slug=slug, name=name, position=position))
+    lists["axes"].sort(key=lambda axis: axis.number)
+    for kind in ("themes", "audiences"):  # in their order, as their admin lists them
+        lists[kind].sort(key=lambda tag: (tag.position, tag.name))
     return lists
 
 
@@ -106,62 +138,63 @@ class ActionFilterForm(forms.Form):
 
     @classmethod
     def for_plan(cls, plan: Plan, data=None) -> ActionFilterForm:
-        """The form as the fiches list and its exports build it (three queries)."""
-        organisations = Organisation.objects.filter(
-            Q(pk__in=Action.pilots.through.objects.filter(action__plan=plan).values("organisation"))
-            | Q(pk__in=ActionPartner.objects.filter(action__plan=plan).values("organisation"))
-            | Q(pk__in=plan.communes.values("pk"))
-        )  # three subqueries: joins would multiply rows with every plan of the installation
-        return cls(
-            data or None,
-            plan=plan,
-            axes=list(plan.axes.all()),
-            organisations=list(organisations.order_by("name")),
-            communes=list(plan.communes.order_by("name")),
-            **tag_lists(),
-        )
+        """The form as the fiches list and its exports build it (one query: filter_lists)."""
+        return cls(data or None, plan=plan, **filter_lists(plan))
 
-    def filter(self, queryset, today: datetime.date):
-        """The fiches matching the filters. An invalid filter is shown with its error beside it
-        and ignored; the valid ones still apply."""
+    def filters(self) -> dict:
+        """The filters given, as plain values (`q`: the words typed; `pilot`, `partner`,
+        `commune`: organisation ids; `late`, `due_soon`: True), for `apply_filters`. An invalid
+        filter is shown with its error beside it and ignored; the valid ones still apply."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
+        values = {name: data[name] for name in FILTERS if data.get(name)}
+        values.update({name: data[name].pk for name in ("pilot", "partner", "commune") if data.get(name)})
         if data.get("q"):
-            words = data["q"].split()
-            for word in words:
-                # Accents and case aside, as the plan's search (actions/search.py), which a
-                # trigram index serves on PostgreSQL.
-                queryset = queryset.filter(
-                    Q(contains("title", word))
-                    | Q(contains("fiche_title", word))
-                    | Q(contains("pilotage", word))
-                    | Exists(Step.objects.filter(contains("text", word), action=OuterRef("pk")))
-                )
-        if data.get("axis"):
-            queryset = queryset.filter(axis__number=data["axis"])
-        if data.get("status"):
-            queryset = queryset.filter(status=data["status"])
-        if data.get("pilot"):
-            queryset = queryset.filter(
-                Exists(
-                    Action.pilots.through.objects.filter(action=OuterRef("pk"), organisation=data["pilot"])
-                )
-            )
-        if data.get("partner"):
-            queryset = queryset.filter(
-                Exists(ActionPartner.objects.filter(action=OuterRef("pk"), organisation=data["partner"]))
-            )
-        if data.get("commune"):
-            queryset = queryset.concerning(data["commune"])
-        if data.get("theme"):
-            queryset = queryset.tagged(theme=data["theme"])
-        if data.get("audience"):
-            queryset = queryset.tagged(audience=data["audience"])
-        if data.get("late"):
-            queryset = queryset.filter(is_late=True)
-        if data.get("due_soon"):
-            queryset = queryset.due_between(today, today + datetime.timedelta(days=DUE_SOON_DAYS))
-        return queryset
+            values["q"] = tuple(data["q"].split())
+        return values
+
+    def filter(self, queryset, today: datetime.date):
+        """The fiches matching the filters (see `filters`)."""
+        return apply_filters(queryset, self.filters(), today)
+
+
+FILTERS = ("q", "axis", "status", "pilot", "partner", "commune", "theme", "audience", "late", "due_soon")
+
+
+def apply_filters(queryset, filters: dict, today: datetime.date, until: datetime.date | None = None):
+    """`queryset` restricted by `filters` (ActionFilterForm.filters); "échéance dans les 3 mois"
+    runs from `today` to `until` (by default DUE_SOON_DAYS later)."""
+    for word in filters.get("q", ()):
+        # Accents and case aside, as the plan's search (actions/search.py), which a trigram
+        # index serves on PostgreSQL.
+        queryset = queryset.filter(
+            Q(contains("title", word))
+            | Q(contains("fiche_title", word))
+            | Q(contains("pilotage", word))
+            | Exists(Step.objects.filter(contains("text", word), action=OuterRef("pk")))
+        )
+    if "axis" in filters:
+        queryset = queryset.filter(axis__number=filters["axis"])
+    if "status" in filters:
+        queryset = queryset.filter(status=filters["status"])
+    if "pilot" in filters:
+        queryset = queryset.filter(
+            Exists(Action.pilots.through.objects.filter(action=OuterRef("pk"), organisation=filters["pilot"]))
+        )
+    if "partner" in filters:
+        queryset = queryset.filter(
+            Exists(ActionPartner.objects.filter(action=OuterRef("pk"), organisation=filters["partner"]))
+        )
+    if "commune" in filters:
+        queryset = queryset.concerning(filters["commune"])
+    if "theme" in filters or "audience" in filters:
+        queryset = queryset.tagged(theme=filters.get("theme"), audience=filters.get("audience"))
+    if filters.get("late"):
+        queryset = queryset.filter(is_late=True)
+    if filters.get("due_soon"):
+        until = until or today + datetime.timedelta(days=DUE_SOON_DAYS)
+        queryset = queryset.due_between(today, until)
+    return queryset
 
 
 class ItemForm(forms.ModelForm):

@@ -7,11 +7,17 @@ all of them (how many, by status, how many late) is counted in SQL, never by loa
 from __future__ import annotations
 
 import datetime
+import functools
 
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
 
+from actions import prepared
+from actions.forms import DUE_SOON_DAYS, apply_filters
 from actions.models import Action, Status
+from actions.prepared import Prepared
 from axes.models import Plan
 
 PER_PAGE = 50
@@ -24,24 +30,127 @@ def _page(queryset, number, count: int | None = None) -> Page:
     return paginator.get_page(number)
 
 
+# ---------------------------------------------------------------------------
+# The fiches list: the plan (with its total), the counts over every match, then the page when
+# something matches, each compiled once per process (actions/prepared.py) and run with the
+# request's values. (The page and the counts in one query, with window functions, cost SQLite
+# more than both: it sorts every matching row whole before cutting the page.)
+
+
+def _readable_plan(user, slug):
+    fiches = Action.objects.filter(plan=OuterRef("pk")).order_by().values("plan").annotate(n=Count("pk"))
+    return (
+        Plan.objects.visible_to(user)
+        .filter(slug=slug)
+        .order_by()
+        .annotate(fiche_total=Coalesce(Subquery(fiches.values("n")), 0))
+    )
+
+
+_PLAN = {
+    superuser: Prepared(_readable_plan, user=prepared.stand_in_user(superuser=superuser), slug=prepared.TEXT)
+    for superuser in (False, True)
+}
+
+
+def readable_plan(user, slug: str) -> Plan:
+    """The plan of the fiches list if the user may read it (`Plan.objects.visible_to`; 404
+    otherwise), with `fiche_total`, its number of fiches. One query."""
+    if not user.is_authenticated:
+        raise Http404("Plan introuvable.")
+    found = _PLAN[user.is_superuser].run(user=user, slug=slug)
+    if not found:
+        raise Http404("Plan introuvable.")
+    return found[0]
+
+
+# Stand-ins of the list's values (actions/prepared.py): values no request sends, each its own.
+_STAND_INS = {
+    "plan": prepared.OBJECT_ID,
+    "today": prepared.DAY,
+    "until": datetime.date(1901, 4, 5),
+    "axis": prepared.NUMBER,
+    "status": "\x1fstatus\x1f",
+    "pilot": 2_147_000_411,
+    "partner": 2_147_000_412,
+    "commune": 2_147_000_413,
+    "theme": "\x1ftheme\x1f",
+    "audience": "\x1faudience\x1f",
+}
+_COUNTS = {
+    "shown": Count("pk"),
+    "late": Count("pk", filter=Q(is_late=True)),
+    **{status.value: Count("pk", filter=Q(status=status)) for status in Status},
+}
+
+
+def _matching(plan, today, until, **filters):
+    return apply_filters(Action.objects.filter(plan=plan).with_deadline(today), filters, today, until)
+
+
+def _counts(**values):
+    """How many fiches match, how many of them are late, how many in each status: one row (the
+    plan's), none when nothing matches."""
+    return _matching(**values).order_by().values("plan").annotate(**_COUNTS)
+
+
+def _page_of_fiches(limit=None, offset=0, **values):
+    fiches = _matching(**values).select_related("axis").order_by("number")
+    return fiches if limit is None else fiches[offset : offset + limit]
+
+
+_QUERIES: dict[tuple, Prepared] = {}
+
+
+def _run(kind, filters: dict, **values) -> list:
+    """The counts or a page of the fiches matching `filters`, their SQL compiled once for each
+    combination of filters given (actions/prepared.py)."""
+    build = _counts if kind == "counts" else _page_of_fiches
+    values.update(filters)
+    if "q" in filters:  # as many words as typed, folded (actions/search.py): through the ORM
+        return list(build(**values))
+    shape = (kind, *sorted(filters))
+    query = _QUERIES.get(shape)
+    if query is None:
+        # "En retard" and "échéance dans les 3 mois" have no value: the SQL says them.
+        flags = {name: True for name in ("late", "due_soon") if name in filters}
+        stand_ins = {
+            name: _STAND_INS[name] for name in ("plan", "today", "until", *filters) if name not in flags
+        }
+        kind_of_query = Prepared if kind == "counts" else prepared.PagedPrepared
+        query = _QUERIES.setdefault(shape, kind_of_query(functools.partial(build, **flags), **stand_ins))
+    for name in ("late", "due_soon"):
+        values.pop(name, None)
+    return query.run(**values)
+
+
 def fiches_list(plan: Plan, form, page_number, today: datetime.date) -> dict:
     """The context of the fiches list: the page of fiches matching the form's filters, their
-    counts by status and late (over every match, not only the page), the plan's total.
-    Three queries besides the form's."""
-    matching = form.filter(Action.objects.filter(plan=plan).with_deadline(today), today)
-    figures = matching.aggregate(
-        shown=Count("pk"),
-        late=Count("pk", filter=Q(is_late=True)),
-        **{status.value: Count("pk", filter=Q(status=status)) for status in Status},
-    )
-    page = _page(matching.select_related("axis", "plan").order_by("number"), page_number, figures["shown"])
+    counts by status and late (over every match, not only the page), the plan's total (`plan`
+    comes from `readable_plan`). Two queries besides the form's; one when nothing matches."""
+    filters = form.filters()
+    values = {"plan": plan.pk, "today": today, "until": today + datetime.timedelta(days=DUE_SOON_DAYS)}
+    counts = (_run("counts", filters, **values) or [dict.fromkeys(_COUNTS, 0)])[0]
+    paginator = Paginator((), PER_PAGE)
+    paginator.count = counts["shown"]  # counted already with the figures: no COUNT(*)
+    try:  # as Paginator.get_page
+        number = paginator.validate_number(page_number)
+    except PageNotAnInteger:
+        number = 1
+    except EmptyPage:
+        number = paginator.num_pages
+    rows = []
+    if counts["shown"]:
+        rows = _run("page", filters, **values, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    for action in rows:
+        action.plan = plan
     return {
-        "page": page,
-        "actions": page.object_list,
-        "shown": figures["shown"],
-        "total": Action.objects.filter(plan=plan).count(),
-        "status_counts": [(status.label, figures[status.value]) for status in Status],
-        "late_count": figures["late"],
+        "page": Page(rows, number, paginator),
+        "actions": rows,
+        "shown": counts["shown"],
+        "total": plan.fiche_total,
+        "status_counts": [(status.label, counts[status.value]) for status in Status],
+        "late_count": counts["late"],
     }
 
 

@@ -177,3 +177,20 @@ def stand_in_user(*, superuser: bool):
     user = get_user_model()(pk=USER_ID, is_superuser=superuser, is_active=True)
     user._state.adding = False
     return user
+
+
+class PagedPrepared(Prepared):
+    """A `Prepared` query read one page at a time: `run(limit=…, offset=…, **values)`, LIMIT and
+    OFFSET bound as parameters (the ORM writes a slice's bounds into the SQL's text, which
+    would make one SQL per page). `build` takes `limit` and `offset` too, and slices when
+    given them: it is built unsliced once, and called with them where the query could not be
+    prepared."""
+
+    def _compile(self, connection, using, shape):
+        compiled = super()._compile(connection, using, shape)
+        if compiled:
+            end = len(compiled.params)
+            compiled.sql += " LIMIT %s OFFSET %s"
+            compiled.params = [*compiled.params, 0, 0]
+            compiled.slots = [*compiled.slots, (end, "limit", int), (end + 1, "offset", int)]
+        return compiled

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from actions import amounts, forms, prepared
 from actions.journal import journal
-from actions.listing import fiches_list
+from actions.listing import fiches_list, readable_plan
 from actions.models import (
     IMPORT_REASON,
     Action,
@@ -58,7 +58,7 @@ TEMPLATE = "actions/action_detail.html"
 
 @require_GET
 def action_list(request: HttpRequest, slug: str) -> HttpResponse:
-    plan = get_object_or_404(Plan.objects.visible_to(request.user), slug=slug)
+    plan = readable_plan(request.user, slug)
     form = forms.ActionFilterForm.for_plan(plan, request.GET)
     # Paged, counted in SQL (actions/listing.py): a plan may hold a thousand fiches.
     listing = fiches_list(plan, form, request.GET.get("page"), timezone.localdate())

@@ -286,12 +286,12 @@ def test_queries_do_not_grow_with_the_plan(client, db, django_assert_max_num_que
                 response = client.get(export_url(plan, what, "xlsx"), {"late": "on", "axis": 2})
             assert response.status_code == 200
             counts.setdefault(what, []).append(len(queries))
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(5):
             rows = read(client.get(export_url(plan, "etapes", "csv")), "csv")
         assert len(rows) == 1 + 3 * size
     for what, (small, large) in counts.items():
         assert small == large, (what, counts)
-        assert large <= 10, (what, counts)
+        assert large <= 6, (what, counts)
 
 
 def test_the_list_offers_the_exports_with_its_filters(reader_client, val_aigo):
