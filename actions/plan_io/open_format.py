@@ -1454,7 +1454,7 @@ def preview(data: dict[str, Any], *, by=None) -> Preview:
     """Compare a validated document with the installation, writing nothing. `by`: who would
     import it (None: the command line, an installation administrator)."""
     plan = Plan.objects.filter(slug=data["plan"]["slug"]).first()
-    existing, _ = _existing(plan)
+    existing, existing_axes = _existing(plan)
     tags = _Tags()
     new, changed, unchanged, restored, kept_notes = [], [], [], [], 0
     for axis in data["axes"]:
@@ -1490,7 +1490,8 @@ def preview(data: dict[str, Any], *, by=None) -> Preview:
             data["plan"].get("level_plural") or "",
             data["plan"].get("level_gender") or "",
         ),
-        extra=organisation_changes(plan, data, by)[0]
+        extra=plan_changes(plan, data, existing_axes)
+        + organisation_changes(plan, data, by)[0]
         + [
             line
             for key, extension in EXTENSIONS.items()
@@ -1498,6 +1499,72 @@ def preview(data: dict[str, Any], *, by=None) -> Preview:
             for line in extension.changes(plan, data[key])
         ],
     )
+
+
+def plan_changes(plan: Plan | None, data: dict[str, Any], axes: dict[int, Axis]) -> list[str]:
+    """What the file would change above the fiches, in French: the plan's title, years and
+    words, its communes and signatories, its axes (title, diagnostic, objectives), so that a
+    file changing only these is not previewed as changing nothing. `axes`: the stored ones, by
+    number, with their findings and objectives (as _existing reads them). A query or two."""
+    if plan is None:
+        return []
+    spec, lines = data["plan"], []
+    if plan.title != spec["title"]:
+        lines.append(f"Titre du plan : « {plan.title} » → « {spec['title']} ».")
+    if (plan.start_year, plan.end_year) != (spec["start_year"], spec["end_year"]):
+        lines.append(
+            f"Années du plan : {plan.start_year}-{plan.end_year} → {spec['start_year']}-{spec['end_year']}."
+        )
+    stored_words = (plan.level_label, plan.level_plural, plan.level_gender)
+    words = (spec.get("level_label") or "Axe", spec.get("level_plural") or "", spec.get("level_gender") or "")
+    if stored_words != words:
+        before, after = plan.level, LevelWords.of(*words)
+        lines.append(
+            f"Nom du premier niveau : « {before.singular} » (« {before.plural} », "
+            f"{'féminin' if before.is_feminine else 'masculin'}) → « {after.singular} » "
+            f"(« {after.plural} », {'féminin' if after.is_feminine else 'masculin'})."
+        )
+    for label, stored, wanted in (
+        (
+            "Communes",
+            plan.communes.values_list("name", flat=True),
+            [c["name"] for c in spec.get("communes", [])],
+        ),
+        ("Signataires", plan.signatories.values_list("name", flat=True), spec.get("signatories", [])),
+    ):
+        added, removed = sorted(set(wanted) - set(stored)), sorted(set(stored) - set(wanted))
+        said = [f"en plus : {', '.join(added)}"] * bool(added) + [f"en moins : {', '.join(removed)}"] * bool(
+            removed
+        )
+        if said:
+            lines.append(f"{label} du plan — {' ; '.join(said)}.")
+    level = LevelWords.of(*words)
+    for axis_spec in data["axes"]:
+        number, stored = axis_spec["number"], axes.get(axis_spec["number"])
+        if stored is None:
+            lines.append(f"{level.singular} {number} : {level.agree('nouveau', 'nouvelle')}.")
+            continue
+        before, after = _stored_axis_state(stored), _axis_state(axis_spec)
+        what = [
+            word
+            for word, differs in (
+                ("intitulé", before[0] != after[0]),
+                ("diagnostic", before[1:4] != after[1:4]),
+                ("objectifs", before[4] != after[4]),
+            )
+            if differs
+        ]
+        if what:
+            lines.append(
+                f"{level.singular} {number} {level.agree('modifié', 'modifiée')} : {', '.join(what)}."
+            )
+    for number in sorted(set(axes) - {a["number"] for a in data["axes"]}):
+        lines.append(
+            f"{level.singular} {number} : {level.agree('absent', 'absente')} du fichier, "
+            f"{level.agree('retiré', 'retirée')} du plan "
+            "(à moins que des fiches archivées n'y soient rattachées)."
+        )
+    return lines
 
 
 def territory_change(plan: Plan | None, data: dict[str, Any]) -> tuple[str, str] | None:

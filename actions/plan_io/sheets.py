@@ -160,6 +160,8 @@ NOTE_KINDS = Vocabulary(
         NoteKind.OUTLOOK: ("perspective", "suite", "à venir", "prochaine étape"),
     },
 )
+# The grammatical gender of the plan's first level, when its name does not say it.
+GENDERS = Vocabulary({"m": "masculin", "f": "féminin"}, {"m": ("masc",), "f": ("fém", "feminin")})
 FINDINGS = Vocabulary(
     {"strengths": "Force", "watch_points": "Point de vigilance"},
     {
@@ -203,18 +205,26 @@ class Reading:
     unreadable: dict[str, set[str]] = field(default_factory=lambda: {"axis": set(), "fiche": set()})
     rows: int = 0
     axes_sheet: str = "Axes"  # the name the first level's sheet bears in this workbook ("Enjeux")
+    axes_missing: bool = False  # no such sheet: the rows naming an axis do not each say so
 
     @property
     def level(self) -> LevelWords:
         """The plan's words for its first level, read from the Plan sheet ("Enjeu")."""
-        return LevelWords.of(self.data["plan"].get("level_label") or "Axe")
+        plan = self.data["plan"]
+        return LevelWords.of(
+            plan.get("level_label") or "Axe", plan.get("level_plural") or "", plan.get("level_gender") or ""
+        )
 
-    def unknown_axis(self, number) -> str:
-        """ "enjeu 9 inconnu (absent de la feuille « Enjeux »)."."""
+    def unknown_axis(self, number, where: Location) -> None:
+        """ "enjeu 9 inconnu (absent de la feuille « Enjeux »).", unless that sheet is missing
+        altogether: said once, not on every row that names an axis."""
+        if self.axes_missing:
+            return
         level = self.level
-        return (
+        self.error(
             f"{level.lower} {number} {level.agree('inconnu', 'inconnue')} "
-            f"({level.agree('absent', 'absente')} de la feuille « {self.axes_sheet} »)."
+            f"({level.agree('absent', 'absente')} de la feuille « {self.axes_sheet} »).",
+            where,
         )
 
     def known(self, kind: str) -> set[str]:
@@ -361,6 +371,9 @@ class PlanForm(forms.Form):
     start_year = YearCell("Année de début", required=True)
     end_year = YearCell("Année de fin", required=True)
     level_label = TextCell("Nom du premier niveau")
+    # When the name does not say them ("Champ" → "Champs d'action"); most plans leave them empty.
+    level_plural = TextCell("Pluriel du premier niveau")
+    level_gender = ChoiceCell("Genre du premier niveau", GENDERS)
     signatories = ListCell("Signataires", default=[])
 
 
@@ -468,7 +481,17 @@ class AxesReader(SheetReader):
         return (plural,) if fold(plural) != fold(self.title) else ()
 
     def read(self, book, reading):
-        reading.axes_sheet = find_sheet(book.sheetnames, self.title, self.own_names(reading)) or self.title
+        name = find_sheet(book.sheetnames, self.title, self.own_names(reading))
+        if name is None:
+            reading.axes_missing = True
+            level, names = reading.level, (*self.own_names(reading), self.title)
+            reading.error(
+                f"Feuille « {names[0]} » manquante : la feuille des {level.lower_plural} s'appelle "
+                + " ou ".join(f"« {n} »" for n in names)
+                + f" (feuilles de ce classeur : {', '.join(book.sheetnames)})."
+            )
+            return
+        reading.axes_sheet = name
         super().read(book, reading)
 
     def add(self, reading, row, cleaned):
@@ -509,12 +532,40 @@ class DiagnosticReader(SheetReader):
             return
         axis = reading.axes.get(number)
         if axis is None:
-            reading.error(reading.unknown_axis(number), row.at("axis"))
+            reading.unknown_axis(number, row.at("axis"))
             return
         if kind:
             findings = axis["diagnostic"][kind]
             reading.origins[f"{axis['_path']}.diagnostic.{kind}[{len(findings)}]"] = row.at("text")
             findings.append(cleaned["text"])
+
+
+class ObjectiveForm(forms.Form):
+    axis = IntegerCell("Axe", required=True)
+    code = TextCell("Numéro")
+    title = TextCell("Intitulé", required=True)
+
+
+class ObjectivesReader(SheetReader):
+    """The optional level between axis and fiche, in the plan's order, fiches or not; a fiche's
+    Objectif cell names one of them (or a new one, added after them)."""
+
+    title = "Objectifs"
+    form = ObjectiveForm
+    aliases = ("Objectif", "Objectifs opérationnels", "Objectifs stratégiques")
+    references = {"axis": "axis"}
+
+    def add(self, reading, row, cleaned):
+        number = cleaned["axis"]
+        if number is None or not cleaned["title"]:
+            return
+        axis = reading.axes.get(number)
+        if axis is None:
+            reading.unknown_axis(number, row.at("axis"))
+            return
+        listed = axis.setdefault("objectives", [])
+        self.remember(reading, f"{axis['_path']}.objectives[{len(listed)}]", row, ("code", "title"))
+        listed.append({"code": cleaned["code"] or None, "title": cleaned["title"]})
 
 
 # --- Fiches and what they hold ----------------------------------------------------------------
@@ -572,7 +623,7 @@ class FichesReader(SheetReader):
         axis = None if row.orphan else reading.axes.get(axis_number)
         if axis is None:
             if axis_number is not None and not row.orphan:
-                reading.error(reading.unknown_axis(axis_number), row.at("axis"))
+                reading.unknown_axis(axis_number, row.at("axis"))
             owner, index = reading.aside, len(reading.aside)
             path = f"axes[{len(reading.axes)}].actions[{index}]"
         else:
@@ -581,16 +632,21 @@ class FichesReader(SheetReader):
         self.remember(reading, path, row, FICHE_KEYS)
         objective = cleaned["objective"]
         if objective and axis is not None:
-            match = OBJECTIVE_CODE.match(objective)
-            code, objective = (match.group(1), match.group(2).strip()) if match else (None, objective)
             listed = axis.setdefault("objectives", [])
-            if objective not in [o["title"] for o in listed]:
-                listed.append({"code": code, "title": objective})
+            by_code = {o["code"]: o["title"] for o in listed if o.get("code")}
+            if objective in by_code:  # the number alone, of an objective of the Objectifs sheet
+                objective = by_code[objective]
+            else:
+                match = OBJECTIVE_CODE.match(objective)
+                code, objective = (match.group(1), match.group(2).strip()) if match else (None, objective)
+                if objective not in [o["title"] for o in listed]:
+                    listed.append({"code": code, "title": objective})
         fiche = {
             "number": number,
             "title": cleaned["title"],
             "fiche_title": cleaned["fiche_title"],
-            **({"objective": objective} if objective else {}),
+            # Only under a known axis: one aside must not also complain of its objective.
+            **({"objective": objective} if objective and axis is not None else {}),
             "pilotage": cleaned["pilotage"],
             "pilots": sorted(cleaned["pilots"] or []),
             "steps": [],
@@ -862,6 +918,7 @@ READERS: list[SheetReader] = [
     OrganisationsReader(),
     AxesReader(),
     DiagnosticReader(),
+    ObjectivesReader(),
     FichesReader(),
     StepsReader(),
     PartnersReader(),

@@ -27,6 +27,7 @@ from actions.plan_io.book import MAX_BYTES, MAX_ROWS, MAX_UNPACKED_BYTES, open_b
 from actions.plan_io.errors import CellError, PlanFormatError, SpreadsheetError
 from actions.plan_io.sheets import (
     FINDINGS,
+    GENDERS,
     KINDS,
     NOTE_KINDS,
     READERS,
@@ -50,7 +51,8 @@ README = [
     "des colonnes : ne les modifiez pas. Les colonnes marquées * sont obligatoires.",
     "",
     "Plan : identifiant (minuscules, chiffres, tirets, ex. val-aigo), titre, territoire, années,",
-    "  nom du premier niveau (Axe, Enjeu, Orientation…), signataires séparés par des points-virgules.",
+    "  nom du premier niveau (Axe, Enjeu, Orientation…), son pluriel et son genre (masculin ou",
+    "  féminin) s'ils ne se déduisent pas du nom, signataires séparés par des points-virgules.",
     "Communes : les communes du territoire et leur code INSEE.",
     "Organisations : toutes les organisations du plan, citées ou non dans une fiche (Type : EPCI,",
     "  Commune, CAF, Département, Région, État, Éducation nationale, MSA, CPAM, Association, Autre) ;",
@@ -58,12 +60,14 @@ README = [
     "Axes : numéro, intitulé, thème du diagnostic. Diagnostic : Axe, Nature (Force ou Point de",
     "  vigilance), Constat. La feuille et la colonne portent le nom du premier niveau du plan",
     "  (feuille « Enjeux », colonne « Enjeu ») ; « Axes » et « Axe » sont compris aussi.",
+    "Objectifs (facultatif) : le niveau entre l'axe et la fiche, s'il y en a un : numéro de l'axe,",
+    "  numéro de l'objectif (« 1.2 »), intitulé, dans l'ordre du plan.",
     "Fiches : numéro dans tout le plan (1, 2, 3…), numéro de l'axe, intitulé du synoptique, nom",
     "  de l'action dans la fiche, pilotage tel qu'écrit, pilotes (organisations, séparées par ;),",
     "  statut (À venir, En cours, Réalisée, En pause, Abandonnée ; « Terminé », « Annulée »… sont",
     "  compris), avancement de 0 à 100 (50, « 50 % » ou une cellule au format pourcentage),",
-    "  objectif si le plan a ce niveau entre l'axe et la fiche (« 1.2 : Accompagner les parents »",
-    "  ou l'intitulé seul ; colonne facultative).",
+    "  objectif si le plan a ce niveau entre l'axe et la fiche (« 1.2 : Accompagner les parents »,",
+    "  l'intitulé seul ou le numéro d'un objectif de la feuille « Objectifs » ; colonne facultative).",
     "Étapes : dans l'ordre de la fiche. Niveau 2 = sous-étape de l'étape de niveau 1 qui précède",
     "  (par exemple les étapes d'une commune). Commune : si l'étape concerne une commune.",
     "  Réalisée : oui ou non.",
@@ -160,6 +164,7 @@ DROP_DOWNS: dict[tuple[str, str], list[str] | tuple[str, str]] = {
     ("Organisations", "parent"): ("Organisations", "name"),
     ("Diagnostic", "axis"): ("Axes", "number"),
     ("Diagnostic", "kind"): _labels(FINDINGS),
+    ("Objectifs", "axis"): ("Axes", "number"),
     ("Fiches", "axis"): ("Axes", "number"),
     ("Fiches", "status"): _labels(STATUSES),
     ("Étapes", "fiche"): ("Fiches", "number"),
@@ -190,7 +195,8 @@ def _add_drop_downs(sheet, title: str, columns, filled: int, names: dict[str, st
             other, other_key = source
             letter = get_column_letter([k for _, k, _ in SHEETS[other]].index(other_key) + 1)
             other = names.get(other, other)
-            formula = f"'{other}'!${letter}$2:${letter}${MAX_ROWS + 1}"
+            quoted = other.replace("'", "''")  # "Champs d'action" → 'Champs d''action'!A2
+            formula = f"'{quoted}'!${letter}$2:${letter}${MAX_ROWS + 1}"
             shown = f"les valeurs de la feuille « {other} »"
         else:
             formula = '"' + ",".join(source) + '"'
@@ -207,6 +213,12 @@ def _add_drop_downs(sheet, title: str, columns, filled: int, names: dict[str, st
         letter = get_column_letter(keys.index(key) + 1)
         validation.add(f"{letter}2:{letter}{last}")
         sheet.add_data_validation(validation)
+
+
+def _sheet_title_ok(title: str) -> bool:
+    """Whether Excel takes this as a sheet's name: 31 characters, none of []:*?/\\, no quote at
+    either end (a longer plural keeps "Axes", which the reader accepts too)."""
+    return 0 < len(title) <= 31 and not re.search(r"[\[\]:*?/\\]", title) and title.strip("'") == title
 
 
 def _objective_cell(axis: dict[str, Any], title: str | None) -> str | None:
@@ -235,6 +247,8 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
         value = plan.get(key)
         if key == "signatories":
             value = "; ".join(value or [])
+        elif key == "level_gender":
+            value = GENDERS.labels.get(value or "")
         sheet.append([header + (" *" if required else ""), cell_safe(value)])
     sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 28, 80
 
@@ -255,6 +269,7 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
     for axis in axes:
         diagnostic = axis.get("diagnostic", {})
         rows["Axes"].append([axis["number"], axis["title"], diagnostic.get("theme")])
+        rows["Objectifs"] += [[axis["number"], o.get("code"), o["title"]] for o in axis.get("objectives", [])]
         rows["Diagnostic"] += [[axis["number"], "Force", t] for t in diagnostic.get("strengths", [])]
         rows["Diagnostic"] += [
             [axis["number"], "Point de vigilance", t] for t in diagnostic.get("watch_points", [])
@@ -329,8 +344,10 @@ def workbook_from_data(data: dict[str, Any] | None = None) -> bytes:
                 for line in a.get("financing", [])
             ]
     # The first level's sheet and column in the plan's words ("Enjeux", "Enjeu"); read back as such.
-    level = LevelWords.of(plan.get("level_label") or "Axe")
-    names = {"Axes": level.plural}
+    level = LevelWords.of(
+        plan.get("level_label") or "Axe", plan.get("level_plural") or "", plan.get("level_gender") or ""
+    )
+    names = {"Axes": level.plural if _sheet_title_ok(level.plural) else "Axes"}
     for title, columns in SHEETS.items():
         columns = [(level.singular if key == "axis" else h, key, required) for h, key, required in columns]
         sheet = _sheet(workbook, names.get(title, title), columns, rows[title])

@@ -567,3 +567,122 @@ def test_the_hand_written_plan_round_trips_and_reads_enjeu(client, db, capsys):
     assert "Enjeu 2 : Développer une offre d'accueil du jeune enfant" in sheet
     assert "Le gestionnaire est choisi" in sheet
     assert not AXE.search(sheet), AXE.search(sheet)
+
+
+# ---------------------------------------------------------------------------
+# What the template carries besides the fiches: the level's words, every objective, and the
+# preview of a file that changes only these
+
+
+def test_the_level_s_words_and_every_objective_go_through_the_template(db):
+    """A plan whose level's plural and gender cannot be deduced ("Champ", "Champs d'action"),
+    with an objective no fiche names yet and objectives in an order their fiches do not follow:
+    the template gives them back (they were lost, and the preview said nothing would change)."""
+    from axes.models import Objective
+    from tests.factories import ActionFactory, AxisFactory, PlanFactory
+
+    plan = PlanFactory(slug="champs", level_label="Champ", level_plural="Champs d'action", level_gender="m")
+    axis = AxisFactory(plan=plan, number=1, title="Les familles")
+    second = Objective.objects.create(axis=axis, position=1, code="1.2", title="Informer")
+    first = Objective.objects.create(axis=axis, position=2, code="1.1", title="Accompagner")
+    Objective.objects.create(axis=axis, position=3, code="1.3", title="Loger les saisonniers")
+    ActionFactory(plan=plan, axis=axis, number=1, objective=first)
+    ActionFactory(plan=plan, axis=axis, number=2, objective=second)
+    exported = comparable(open_format.export_plan(plan))
+
+    content = spreadsheet.workbook_from_data(open_format.export_plan(plan))
+    workbook = load_workbook(io.BytesIO(content))
+    assert "Champs d'action" in workbook.sheetnames
+    fields = {row[0].value: row[1].value for row in workbook["Plan"].iter_rows(min_row=2)}
+    assert (fields["Pluriel du premier niveau"], fields["Genre du premier niveau"]) == (
+        "Champs d'action",
+        "masculin",
+    )
+    read = spreadsheet.read_document("champs.xlsx", content)
+    assert open_format.preview(read).nothing_to_do
+    empty_installation()
+    plan = open_format.import_plan(read).plan
+    assert comparable(open_format.export_plan(plan)) == exported
+    assert (plan.level.plural, plan.level.this) == ("Champs d'action", "ce champ")
+
+
+def test_a_plan_too_long_a_plural_for_a_sheet_name_keeps_axes():
+    content = spreadsheet.workbook_from_data(
+        {"plan": {"level_label": "Axe stratégique de la convention"}, "axes": []}
+    )
+    assert "Axes" in load_workbook(io.BytesIO(content)).sheetnames  # Excel's names: 31 characters
+
+
+def test_the_number_of_an_objective_is_enough_in_the_fiches_sheet(db):
+    def objectives(workbook):
+        workbook["Objectifs"].append([1, "1.1", "Accompagner les parents"])
+        workbook["Fiches"].cell(row=2, column=11).value = "1.1"
+
+    workbook = load_workbook(io.BytesIO(filled_template(ENJEU_PLAN, ENJEU_SHEETS, level_sheet="Enjeux")))
+    objectives(workbook)
+    out = io.BytesIO()
+    workbook.save(out)
+    data = spreadsheet.read_document("lizon.xlsx", out.getvalue())
+    assert data["axes"][0]["objectives"] == [{"code": "1.1", "title": "Accompagner les parents"}]
+    assert fiche(data, 1)["objective"] == "Accompagner les parents"
+
+
+def test_a_missing_level_sheet_is_said_once_with_the_names_it_may_bear(db):
+    """Renaming the sheet to another word than the plan's gave 22 errors and no hint: one now,
+    naming what the sheet may be called and what the workbook holds."""
+    workbook = load_workbook(io.BytesIO(filled_template(ENJEU_PLAN, ENJEU_SHEETS)))
+    workbook["Axes"].title = "Nos priorités"
+    out = io.BytesIO()
+    workbook.save(out)
+    with pytest.raises(open_format.PlanFormatError) as refused:
+        spreadsheet.read_document("lizon.xlsx", out.getvalue())
+    assert refused.value.errors == [
+        "Feuille « Enjeux » manquante : la feuille des enjeux s'appelle « Enjeux » ou « Axes » (feuilles de "
+        "ce classeur : Lisez-moi, Plan, Communes, Organisations, Nos priorités, Diagnostic, Objectifs, "
+        "Fiches, Étapes, Partenaires, Conditions, Calendrier, Indicateurs, Notes, Financements)."
+    ]
+
+
+def test_a_file_changing_only_the_plan_and_its_enjeux_says_so(client, db, enjeu_file):
+    """A corrected enjeu title, diagnostic or objective, plan title or years, communes: the
+    preview lists them (it said "Ce fichier ne change rien au plan." and they were written
+    anyway); confirmed, they are written, and the same file again changes nothing."""
+    plan = open_format.import_plan(spreadsheet.read_document("lizon.xlsx", enjeu_file)).plan
+
+    def corrected(workbook):
+        fields = workbook["Plan"]
+        for label, value in fields.iter_rows(min_row=2):
+            if label.value == "Titre *":
+                value.value = "CTG des Rives du Lizon 2023-2027"
+        workbook["Enjeux"]["B3"] = "Animer la vie sociale des villages et des hameaux"
+        workbook["Diagnostic"].append([3, "Force", "Une maison France services à Lizac."])
+        workbook["Objectifs"].append([1, "1.1", "Accueillir les parents"])
+        workbook["Communes"].append(["Bourdic-sur-Lizon", "31913"])
+
+    workbook = load_workbook(io.BytesIO(enjeu_file))
+    corrected(workbook)
+    out = io.BytesIO()
+    workbook.save(out)
+    data = spreadsheet.read_document("lizon.xlsx", out.getvalue())
+    preview = open_format.preview(data)
+    assert not preview.nothing_to_do and preview.changed == []
+    assert preview.extra[:5] == [
+        "Titre du plan : « Convention territoriale globale 2023-2027 » → "
+        "« CTG des Rives du Lizon 2023-2027 ».",
+        "Communes du plan — en plus : Bourdic-sur-Lizon.",
+        "Enjeu 1 modifié : objectifs.",
+        "Enjeu 2 modifié : intitulé.",
+        "Enjeu 3 modifié : diagnostic.",
+    ]
+    open_format.import_plan(data, filename="lizon.xlsx")
+    plan.refresh_from_db()
+    assert plan.title == "CTG des Rives du Lizon 2023-2027"
+    assert plan.axes.get(number=2).title == "Animer la vie sociale des villages et des hameaux"
+    assert open_format.preview(spreadsheet.read_document("lizon.xlsx", out.getvalue())).nothing_to_do
+
+    client.force_login(UserFactory(is_superuser=True))
+    page = client.post(
+        reverse("plan_import"), {"fichier": SimpleUploadedFile("lizon.xlsx", enjeu_file)}, follow=True
+    )
+    text = visible(page.content.decode())
+    assert "Enjeu 2 modifié : intitulé." in text and "Ce fichier ne change rien" not in text

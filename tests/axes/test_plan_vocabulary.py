@@ -293,10 +293,16 @@ def test_objectives_and_words_round_trip_through_the_xlsx_template(objectives_pl
     assert [cell.value for cell in workbook["Diagnostic"][1]][0] == "Enjeu *"
     assert workbook["Fiches"].cell(row=2, column=len(header)).value == "1.2 : Informer les familles"
 
+    # The objectives in the plan's order, on their own sheet, fiches or not.
+    assert [[cell.value for cell in row] for row in workbook["Objectifs"].iter_rows()] == [
+        ["Enjeu *", "Numéro", "Intitulé *"],
+        [1, "1.1", "Accompagner les parents"],
+        [1, "1.2", "Informer les familles"],
+    ]
     read = spreadsheet.read_document("coteaux.xlsx", content)
     assert read["axes"][0]["objectives"] == [
-        {"code": "1.2", "title": "Informer les familles"},
         {"code": "1.1", "title": "Accompagner les parents"},
+        {"code": "1.2", "title": "Informer les familles"},
     ]
     objectives_plan.delete()
     plan = open_format.import_plan(read).plan
