@@ -85,3 +85,27 @@ def test_the_checker_finds_what_it_looks_for():
 
 def test_sign_in_page_holds_no_markup_error(client, db):
     assert problems_of(client.get(reverse("login")).text) == []
+
+
+def test_no_template_comment_spans_lines():
+    """Django reads {# … #} on one line only: spread over several, it is printed as text (it was,
+    on every page, under the header). Longer comments are {% comment %} blocks."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    spread = [
+        f"{path.relative_to(settings.BASE_DIR)}:{text[: match.start()].count(chr(10)) + 1}"
+        for path in Path(settings.BASE_DIR, "templates").rglob("*.*")
+        for text in [path.read_text()]
+        for match in re.finditer(r"\{#(.*?)#\}", text, re.S)
+        if "\n" in match.group(1)
+    ]
+    assert not spread, spread
+
+
+def test_pages_show_no_template_syntax(client, val_aigo):
+    client.force_login(grant(UserFactory(), val_aigo, Role.READER))
+    for url in ("/connexion/", reverse("dashboard", args=[val_aigo.slug])):
+        html = client.get(url).text
+        assert "{#" not in html and "#}" not in html, url
