@@ -7,7 +7,7 @@ from django.test import override_settings
 from actions.plan_io import open_format
 from axes.models import Plan, Role
 from partners.models import Organisation
-from tests.factories import UserFactory, grant
+from tests.factories import UserFactory, grant, seeded_tags
 from tests.snapshot import Snapshot
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -58,6 +58,30 @@ def django_db_setup(django_db_setup, django_db_blocker):
                     cursor.execute(f"TRUNCATE {qn(table)}")
             except DatabaseError:  # referenced by a table that holds rows: left as it is
                 pass
+
+
+def _flushes_database(item) -> bool:
+    """Whether the test ran outside a rolled-back transaction, so that pytest-django emptied
+    every table after it (live server, transactional_db, django_db(transaction=True))."""
+    names = getattr(item, "fixturenames", ())
+    if "transactional_db" in names or "live_server" in names:
+        return True
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a test that emptied the database, the rows migrations write (the installation's
+    starting themes and publics) are written again, as every other test expects to find them
+    whichever tests ran before it in its worker."""
+    result = yield
+    if _flushes_database(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            seeded_tags()
+    return result
 
 
 def import_val_aigo() -> Plan:

@@ -295,9 +295,12 @@ def seeded_tags():
     (a transactional test elsewhere in the run may have flushed them)."""
     import importlib
 
-    from django.apps import apps
+    from actions.models import Audience, Theme
 
-    importlib.import_module("actions.migrations.0014_seed_themes_audiences").seed(apps, None)
+    seed = importlib.import_module("actions.migrations.0014_seed_themes_audiences")
+    for model, rows in [(Theme, seed.THEMES), (Audience, seed.AUDIENCES)]:
+        for position, (slug, name) in enumerate(rows, start=1):
+            model.objects.update_or_create(slug=slug, defaults={"name": name, "position": position})
 
 
 def theme(name: str, slug: str | None = None):

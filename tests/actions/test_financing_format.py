@@ -22,7 +22,6 @@ from tests.factories import (
     OrganisationFactory,
     PlanFactory,
     audience,
-    seeded_tags,
     theme,
 )
 
@@ -210,7 +209,6 @@ def test_bad_financing_cells_are_each_located(plan):
 def test_themes_and_publics_as_people_type_them(plan):
     """Accents, case and dashes aside, by name or identifier, in any order: the same tags, and
     the same file again is "nothing to do" (it was "modifiée" at every import)."""
-    seeded_tags()
     data = json.loads(json.dumps(open_format.export_plan(plan)))
     creche = data["axes"][0]["actions"][0]
     creche["themes"] = ["acces aux droits", "parentalite", "PETITE ENFANCE"]
