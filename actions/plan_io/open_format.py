@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 from simple_history.utils import bulk_create_with_history
@@ -61,6 +62,14 @@ _NAME_OR_NULL = {"type": ["string", "null"], "maxLength": 200}
 LARGEST_AMOUNT = 999_999_999_999.99
 _AMOUNT = {"type": ["number", "null"], "maximum": LARGEST_AMOUNT, "minimum": -LARGEST_AMOUNT}
 _MONEY = {"type": ["number", "null"], "maximum": LARGEST_AMOUNT, "minimum": 0}  # euros
+_FICHE_REF = {
+    "type": "object",
+    "required": ["plan", "number"],
+    "properties": {
+        "plan": {"type": "string", "minLength": 1, "maxLength": 60},
+        "number": {"type": "integer", "minimum": 0, "maximum": 32767},
+    },
+}
 STORAGE_SCHEMA: dict[str, Any] = {
     "$id": "ctg-plan/1/storage",
     "type": "object",
@@ -77,6 +86,8 @@ STORAGE_SCHEMA: dict[str, Any] = {
                 # Extension: what French needs besides the label, when it cannot be deduced.
                 "level_plural": {"type": "string", "maxLength": 40},
                 "level_gender": {"enum": ["m", "f", ""]},
+                # Extension (backups): when the plan was closed by its renewal (read-only).
+                "closed_at": {"type": ["string", "null"], "format": "date-time"},
                 "signatories": {"items": {"maxLength": 200}},
                 "communes": {"items": {"properties": {"name": {"minLength": 1, "maxLength": 200}}}},
                 "organisations": {
@@ -175,6 +186,10 @@ STORAGE_SCHEMA: dict[str, Any] = {
                     }
                 },
                 "archived_at": {"type": ["string", "null"], "format": "date-time"},
+                # Extension (backups): the fiche's other lives across a renewal (Action.previous),
+                # by plan identifier and fiche number; linked when that plan is there.
+                "previous": _FICHE_REF,
+                "continued_by": {"type": "array", "items": _FICHE_REF},
                 # Extension: the fiche's financing lines, themes and publics (names of the
                 # installation's lists, see actions.models.Theme and Audience).
                 "financing": {
@@ -367,6 +382,18 @@ def _extension_data(action: Action) -> dict[str, Any]:
     return data
 
 
+def _lineage_data(action: Action) -> dict[str, Any]:
+    """A backup's fiche: the fiche it carries on and those that carry it on, by plan and number
+    (both sides, so that the link comes back whichever plan is restored first)."""
+    data: dict[str, Any] = {}
+    if action.previous_id:
+        data["previous"] = {"plan": action.previous.plan.slug, "number": action.previous.number}
+    later = [{"plan": a.plan.slug, "number": a.number} for a in action.continuations.all()]
+    if later:
+        data["continued_by"] = later
+    return data
+
+
 def _level_data(plan: Plan) -> dict[str, Any]:
     """Our extension: the plural and gender of the plan's first level, when the plan states
     them (otherwise deduced from the label, axes.levels)."""
@@ -398,12 +425,19 @@ def export_plan(plan: Plan, *, archived: bool = False) -> dict[str, Any]:
     """The whole plan as a ctg-plan/1 document. A fixed number of queries. `archived` adds the
     archived fiches, each with its `archived_at` (the backup keeps them; an import of the file
     restores them archived)."""
-    actions = list(
+    actions = (
         (Action.all_objects if archived else Action.objects)
         .filter(plan=plan)
         .with_details()
         .select_related("objective")
     )
+    if archived:  # a backup: the fiches' other lives across a renewal too
+        actions = actions.select_related("previous__plan").prefetch_related(
+            Prefetch(
+                "continuations", queryset=Action.all_objects.select_related("plan").order_by("plan", "number")
+            )
+        )
+    actions = list(actions)
     axes = list(plan.axes.prefetch_related("findings", "objectives"))
     signatories = list(plan.signatories.all())
     communes = list(plan.communes.order_by("name"))
@@ -440,6 +474,11 @@ def export_plan(plan: Plan, *, archived: bool = False) -> dict[str, Any]:
             "end_year": plan.end_year,
             "level_label": plan.level_label,
             **_level_data(plan),
+            **(
+                {"closed_at": plan.closed_at.isoformat(timespec="seconds")}
+                if archived and plan.closed_at
+                else {}
+            ),
             "signatories": [org.name for org in signatories],
             "communes": [{"name": org.name, "insee": org.insee or None} for org in communes],
             "organisations": [_organisation_data(org) for org in organisations],
@@ -456,7 +495,10 @@ def export_plan(plan: Plan, *, archived: bool = False) -> dict[str, Any]:
                     ],
                 },
                 **_objectives_data(axis),
-                "actions": [_action_data(action) for action in by_axis.get(axis.pk, [])],
+                "actions": [
+                    {**_action_data(action), **(_lineage_data(action) if archived else {})}
+                    for action in by_axis.get(axis.pk, [])
+                ],
             }
             for axis in axes
         ],
@@ -1725,5 +1767,34 @@ def import_plan(
     for key, extension in EXTENSIONS.items():
         if key in data:
             report.extra += extension.apply(plan, data[key], by=by, reason=writer.reason, folder=folder)
+    _link_lineage(plan, data)
+    if created and spec.get("closed_at"):  # a backup of a renewed plan: restored read-only
+        plan.closed_at = datetime.datetime.fromisoformat(spec["closed_at"])
+        plan.save(update_fields=["closed_at"])
     report.axes, report.actions = len(kept_axes), len(kept_actions)
     return report
+
+
+def _link_lineage(plan: Plan, data: dict[str, Any]) -> None:
+    """A backup's renewal links (Action.previous), for those whose other plan is in the
+    installation; the rest come back when that plan is restored, whose file names them too.
+    Never re-points a link already there. A query when the file names any, one per link set.
+    Not journaled: the link is no edit but where the fiche comes from, set by the renewal."""
+    previous, later = {}, {}
+    for _, spec in _iter_actions(data):
+        if spec.get("previous"):
+            previous[spec["number"]] = (spec["previous"]["plan"], spec["previous"]["number"])
+        for ref in spec.get("continued_by", []):
+            later[(ref["plan"], ref["number"])] = spec["number"]
+    if not (previous or later):
+        return
+    slugs = {plan.slug} | {slug for slug, _ in [*previous.values(), *later]}
+    fiches = {
+        (a.plan.slug, a.number): a
+        for a in Action.all_objects.filter(plan__slug__in=slugs).select_related("plan")
+    }
+    links = [(fiches.get((plan.slug, n)), fiches.get(ref)) for n, ref in previous.items()]
+    links += [(fiches.get(ref), fiches.get((plan.slug, n))) for ref, n in later.items()]
+    for action, carried in links:
+        if action is not None and carried is not None and action.previous_id is None:
+            Action.all_objects.filter(pk=action.pk).update(previous=carried)

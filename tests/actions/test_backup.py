@@ -84,3 +84,37 @@ def test_reimporting_a_backup_changes_nothing(tmp_path, db):
     files = backup(tmp_path, "b")
     data = next(iter(files.values()))
     assert open_format.preview(data).nothing_to_do
+
+
+def test_a_renewed_plan_comes_back_closed_and_linked_whichever_is_restored_first(tmp_path, db):
+    """The old plan read-only, each carried fiche's "Suite de l'action N" (Action.previous):
+    both were lost by a backup and its restore, which gave an open old plan and no lineage."""
+    from reporting.renewal import renew_plan
+
+    old = PlanFactory(slug="ctg-2023", start_year=2023, end_year=2027)
+    axis = AxisFactory(plan=old, number=1)
+    ActionFactory(plan=old, axis=axis, number=1)
+    ActionFactory(plan=old, axis=axis, number=7, title="Accueil du mercredi")
+    renew_plan(
+        old, slug="ctg-2028", title="CTG 2028-2032", start_year=2028, end_year=2032, numbers=[7], by=None
+    )
+    first = backup(tmp_path, "premiere")
+    carried = first["ctg-2028.json"]["axes"][0]["actions"][0]
+    assert carried["previous"] == {"plan": "ctg-2023", "number": 7}
+    assert first["ctg-2023.json"]["axes"][0]["actions"][1]["continued_by"] == [
+        {"plan": "ctg-2028", "number": 1}
+    ]
+    assert first["ctg-2023.json"]["plan"]["closed_at"] and "closed_at" not in first["ctg-2028.json"]["plan"]
+
+    for order in (["ctg-2028.json", "ctg-2023.json"], ["ctg-2023.json", "ctg-2028.json"]):
+        Plan.objects.all().delete()
+        Organisation.objects.all().delete()
+        for name in order:
+            call_command("import_plan", str(tmp_path / "premiere" / name))
+        fiche = Action.objects.select_related("previous__plan").get(plan__slug="ctg-2028")
+        assert (fiche.previous.plan.slug, fiche.previous.number) == ("ctg-2023", 7), order
+        assert Plan.objects.get(slug="ctg-2023").closed_at is not None
+        assert Plan.objects.get(slug="ctg-2028").closed_at is None
+        assert without_timestamps(backup(tmp_path, "seconde")) == without_timestamps(first)
+        # The same files again write nothing.
+        assert all(open_format.preview(data).nothing_to_do for data in first.values())

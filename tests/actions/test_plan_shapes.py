@@ -594,6 +594,8 @@ def test_the_level_s_words_and_every_objective_go_through_the_template(db):
     content = spreadsheet.workbook_from_data(open_format.export_plan(plan))
     workbook = load_workbook(io.BytesIO(content))
     assert "Champs d'action" in workbook.sheetnames
+    lists = {str(dv.sqref)[0]: dv.formula1 for dv in workbook["Fiches"].data_validations.dataValidation}
+    assert lists["B"] == "'Champs d''action'!$A$2:$A$10001"  # the quote doubled, as Excel writes it
     fields = {row[0].value: row[1].value for row in workbook["Plan"].iter_rows(min_row=2)}
     assert (fields["Pluriel du premier niveau"], fields["Genre du premier niveau"]) == (
         "Champs d'action",
