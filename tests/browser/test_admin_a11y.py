@@ -46,16 +46,20 @@ def admin_pages(val_aigo):
     return pages
 
 
-@pytest.mark.parametrize("width", [1366, 320])
-def test_admin_pages_meet_wcag_a_and_aa(page, live_server, administrator, val_aigo, width):
-    page.set_viewport_size({"width": width, "height": 900})
+def test_admin_pages_meet_wcag_a_and_aa(page, live_server, administrator, val_aigo):
+    page.set_viewport_size({"width": 1366, "height": 900})
     sign_in_and_open(page, live_server, "/admin/", "admin")
     assert "Administration de Suivi CTG" in page.locator("#site-name").inner_text()
     found = {}
     for path in admin_pages(val_aigo):
+        page.set_viewport_size({"width": 1366, "height": 900})
         page.goto(f"{live_server.url}{path}")
         assert page.locator("h1").count() >= 1, path
-        violations = axe_violations(page)
-        if violations:
-            found[path] = describe(violations)
+        for width in (1366, 320):
+            # The same document laid out again: the admin's layout follows the viewport through
+            # media queries only (no script reads the width), so a reload would show nothing more.
+            page.set_viewport_size({"width": width, "height": 900})
+            violations = axe_violations(page)
+            if violations:
+                found[f"{path} ({width} px)"] = describe(violations)
     assert not found, "\n\n".join(f"{path}:\n{text}" for path, text in found.items())

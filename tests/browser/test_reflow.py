@@ -12,8 +12,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROLES = ["administration", "coordination", "contribution", "lecture", "caf"]
 MANAGERS = {"administration", "coordination"}
-# (path, who may read it): the fiche page is walked apart (test_fiche_page_reflows).
+FICHE = "/plans/val-aigo/fiches/12/"
+# (path, who may read it).
 PAGES = [
+    (FICHE, None),
     ("/plans/val-aigo/", None),
     ("/plans/val-aigo/fiches/", None),
     ("/plans/val-aigo/fiches/?late=on", None),
@@ -37,7 +39,10 @@ PAGES = [
 ]
 # Pages another engineer is reshaping right now: their failures are reported as xfail (not
 # strict), so that the test says so rather than hiding it. Remove an entry once it passes.
-OTHERS: dict[str, str] = {}
+OTHERS: dict[str, str] = {
+    # The fiche page is being reshaped by another engineer (issue 12, fiche side).
+    FICHE: "fiche page: other engineer",
+}
 PUBLIC = [
     "/connexion/",
     "/compte/mot-de-passe-oublie/",
@@ -86,8 +91,9 @@ def audit(page, url):
     violations = axe_violations(page)
     if violations:
         problems.append("axe à 320 px : " + describe(violations))
+    # The same document laid out again for a wide screen: media queries follow the viewport, and
+    # no script of ours reads the width, so a reload would show nothing more.
     page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(url)
     violations = axe_violations(page)
     if violations:
         problems.append("axe à 1366 px : " + describe(violations))
@@ -120,14 +126,3 @@ def test_public_pages_reflow_and_meet_wcag(page, live_server, db):
         if problems:
             failures[path] = problems
     assert not failures, failures
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_fiche_page_reflows_and_meets_wcag(page, live_server, people, role):
-    page.goto(f"{live_server.url}/connexion/")
-    sign_in(page, role, FACTORY_PASSWORD)
-    page.wait_for_load_state()
-    problems = audit(page, f"{live_server.url}/plans/val-aigo/fiches/12/")
-    if problems:
-        # The fiche page is being reshaped by another engineer (issue 12, fiche side).
-        pytest.xfail("fiche page: other engineer — " + " | ".join(problems))
