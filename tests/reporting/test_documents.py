@@ -475,46 +475,28 @@ def test_the_storage_follows_the_environment():
     assert options["default_acl"] == "private" and options["file_overwrite"] is False
 
 
-SQLITE_FICHE = """
-import django
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-from django.test import Client
-from django.test.utils import override_settings
-from django.core.files.uploadedfile import SimpleUploadedFile
-from reporting import documents
-from tests.factories import ActionFactory, NoteFactory, UserFactory
-
-action = ActionFactory()
-user = UserFactory(is_superuser=True)
-note = NoteFactory(action=action, author=user)
-plan = action.plan
-documents.store(SimpleUploadedFile("convention.pdf", b"%PDF-1.4"), plan=plan, by=user, action=action)
-documents.store(SimpleUploadedFile("photo.png", b"\\x89PNG\\r\\n\\x1a\\n"), plan=plan, by=user, note=note)
-client = Client()
-client.force_login(user)
-with override_settings(ALLOWED_HOSTS=["testserver"]):
-    response = client.get(action.get_absolute_url())
-print(response.status_code, "convention.pdf" in response.text, "photo.png" in response.text)
-"""
-
-
-def test_the_fiche_page_lists_documents_on_sqlite_too(tmp_path):
+def test_the_fiche_page_lists_documents_on_sqlite_too(client, db):
     """The run command's database: SQLite refuses an ORDER BY inside a UNION's members, which
-    PostgreSQL accepts; the fiche page's notes-and-documents query must read on both."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        DJANGO_SETTINGS_MODULE="ctg.settings",
-        MEDIA_ROOT=str(tmp_path / "media"),
-    )
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(  # noqa: S603 - this interpreter on our own script
-        [sys.executable, "-c", SQLITE_FICHE], cwd=root, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "200 True True"
+    PostgreSQL accepts; the fiche page's notes-and-documents query must read on both. Run by the
+    SQLite pass of scripts/test, on its own SQLite database (on PostgreSQL the tests above read
+    the same page)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    from reporting import documents
+
+    if connection.vendor != "sqlite":
+        pytest.skip("lancé par la passe SQLite de scripts/test, sur sa propre base SQLite")
+    action = ActionFactory()
+    user = UserFactory(is_superuser=True)
+    note = NoteFactory(action=action, author=user)
+    plan = action.plan
+    documents.store(SimpleUploadedFile("convention.pdf", files.PDF), plan=plan, by=user, action=action)
+    documents.store(SimpleUploadedFile("photo.png", files.PNG), plan=plan, by=user, note=note)
+    client.force_login(user)
+    response = client.get(action.get_absolute_url())
+    assert response.status_code == 200
+    assert "convention.pdf" in response.text and "photo.png" in response.text
 
 
 def test_files_left_by_a_deletion_in_the_admin_are_found_and_removed(client, action, coordinator, media):
