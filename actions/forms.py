@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import NamedTuple
 
 from django import forms
 from django.db.models import CharField, Exists, OuterRef, PositiveSmallIntegerField, Q, Value
@@ -87,18 +88,36 @@ def _filter_lists_query(plan):
 _FILTER_LISTS = Prepared(_filter_lists_query, plan=OBJECT_ID)
 
 
+class _Axis(NamedTuple):
+    pk: int
+    number: int
+    title: str
+
+
+class _Organisation(NamedTuple):
+    pk: int
+    name: str
+
+
+class _Tag(NamedTuple):
+    pk: int
+    slug: str
+    name: str
+    position: int
+
+
 def filter_lists(plan: Plan) -> dict[str, list]:
     """What the filters of the fiches list offer: `axes`, `organisations`, `communes`, `themes`
-    and `audiences`, read in one query compiled once per process (actions/prepared.py)."""
+    and `audiences` (rows with the fields the form reads, lighter than models), read in one
+    query compiled once per process (actions/prepared.py)."""
     lists: dict[str, list] = {"axes": [], "organisations": [], "communes": [], "themes": [], "audiences": []}
     for kind, pk, slug, name, position in _FILTER_LISTS.run(plan=plan.pk):
         if kind == "axes":
-            lists[kind].append(Axis(pk=pk, plan=plan, number=position, title=name))
+            lists[kind].append(_Axis(pk, position, name))
         elif kind in ("organisations", "communes"):
-            lists[kind].append(Organisation(pk=pk, name=name))
+            lists[kind].append(_Organisation(pk, name))
         else:
-            model = Theme if kind == "themes" else Audience
-            lists[kind].append(model(pk=pk, slug=slug, name=name, position=position))
+            lists[kind].append(_Tag(pk, slug, name, position))
     lists["axes"].sort(key=lambda axis: axis.number)
     for kind in ("themes", "audiences"):  # in their order, as their admin lists them
         lists[kind].sort(key=lambda tag: (tag.position, tag.name))

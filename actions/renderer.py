@@ -10,14 +10,24 @@ and compares.
 
 from __future__ import annotations
 
+import html as html_module
+
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape as django_conditional_escape
 from django.utils.safestring import SafeData, mark_safe
+
+
+def conditional_escape(value) -> str:
+    """Django's, without its lazy-text wrapper for a plain string (what most values are): the
+    same characters (django.utils.html.escape is html.escape), a fifth of the filters' page."""
+    if type(value) is str:
+        return html_module.escape(value)
+    return django_conditional_escape(value)
 
 
 def _text(value) -> str:
     """`{{ value|stringformat:'s' }}`: kept as is when marked safe, escaped otherwise."""
-    return str(value) if isinstance(value, SafeData) else escape(str(value))
+    return str(value) if isinstance(value, SafeData) else html_module.escape(str(value))
 
 
 def _attrs(attrs) -> str:
