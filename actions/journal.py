@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from types import SimpleNamespace
 
-from django.db.models import CharField, F, JSONField, OuterRef, Subquery, Value
+from django.db.models import Case, CharField, F, JSONField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
@@ -33,7 +34,7 @@ from actions.models import (
     Step,
     TagChange,
 )
-from actions.prepared import OBJECT_ID, Prepared
+from actions.prepared import MOMENT, OBJECT_ID, Prepared
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ class JournalEntry:
     kind: str
     text: str
     reason: str = ""  # "import du 30/11/2026 de val-aigo.xlsx" for a change an import made
+    row: int = 0  # the history row's id (in its kind's table), after `at` in the journal's order
+
+    @property
+    def key(self) -> str:
+        """The line's place in the journal, as text that sorts like it: the page marks each
+        line with it and, after a write, asks for the lines newer than its newest."""
+        return entry_key(self.at, self.row)
 
     @property
     def change(self) -> str:
@@ -85,6 +93,14 @@ class JournalEntry:
             return imported or "import ou commande"
         name = self.user.get_full_name() or self.user.get_username()
         return f"{name} ({imported})" if imported else name
+
+
+# "20261130215418123456-000000004242": the moment in UTC to the microsecond, then the row.
+KEY = re.compile(r"\d{20}-\d{12,19}")
+
+
+def entry_key(at: datetime.datetime, row: int) -> str:
+    return f"{at.astimezone(datetime.UTC):%Y%m%d%H%M%S%f}-{row:012d}"
 
 
 def _quote(text: str, limit: int = 90) -> str:
@@ -299,10 +315,11 @@ class _Author:
         return self.username
 
 
-def _rows(source: _Source, action_ids, since, limit):
+def _rows(source: _Source, action_ids, since, limit, fresh=None):
     """The history rows of one kind, as plain values, each carrying the fields of the row
     before it (same object) in `previous`: one correlated subquery per row, served by the
-    index on the object's id, so the cost follows the rows shown, not the rows kept."""
+    index on the object's id, so the cost follows the rows shown, not the rows kept. With
+    `fresh`, only the rows from that moment on carry their fields; the others their place."""
     history = source.model.history.model
     data = JSONObject(**{name: name for name in source.fields})
     rows = history.objects.filter(**{f"{source.action_field}__in": action_ids}).exclude(
@@ -319,6 +336,10 @@ def _rows(source: _Source, action_ids, since, limit):
         .order_by("-history_id")
         .values(row=JSONObject(**{name: name for name in source.fields}))[:1]
     )
+    previous = Subquery(previous, output_field=JSONField())
+    if fresh is not None:
+        data = Case(When(Q(history_date__gte=fresh), then=data), output_field=JSONField())
+        previous = Case(When(Q(history_date__gte=fresh), then=previous), output_field=JSONField())
     return rows.order_by().values(
         j_kind=Value(source.kind, output_field=CharField()),
         j_fiche=F(source.action_field),
@@ -331,7 +352,7 @@ def _rows(source: _Source, action_ids, since, limit):
         j_first_name=F("history_user__first_name"),
         j_last_name=F("history_user__last_name"),
         j_data=data,
-        j_previous=Subquery(previous, output_field=JSONField()),
+        j_previous=previous,
     )
 
 
@@ -371,9 +392,11 @@ def _row(source: _Source, values: dict | None, raw: dict):
     return SimpleNamespace(**values, history_change_reason=raw["j_reason"])
 
 
-def _query(action_ids, since, limit):
+def _query(action_ids, since, limit, fresh=None):
     parts = [
-        source.rows(action_ids, since, limit) if source.rows else _rows(source, action_ids, since, limit)
+        source.rows(action_ids, since, limit)
+        if source.rows
+        else _rows(source, action_ids, since, limit, fresh)
         for source in _sources()
     ]
     query = parts[0].union(*parts[1:], all=True).order_by("-j_at", "-j_hid")
@@ -393,6 +416,21 @@ def _one_fiche(limit: int | None) -> Prepared:
     return query
 
 
+_NEWS: dict[int, Prepared] = {}
+
+
+def _news(limit: int) -> Prepared:
+    """The journal of one fiche as `_one_fiche`, the rows before a moment without their fields:
+    after a write, the page lacks only the lines since its newest."""
+    query = _NEWS.get(limit)
+    if query is None:
+        query = Prepared(
+            lambda fiche, fresh: _query([fiche], None, limit, fresh), fiche=OBJECT_ID, fresh=MOMENT
+        )
+        query = _NEWS.setdefault(limit, query)
+    return query
+
+
 def journal(
     action_ids, *, since: datetime.datetime | None = None, limit: int | None = None
 ) -> list[JournalEntry]:
@@ -407,6 +445,37 @@ def journal(
         rows = _one_fiche(limit).run(fiche=action_ids[0])  # the fiche page's: its SQL built once
     else:
         rows = _query(action_ids, since, limit)
+    return _entries(rows)
+
+
+@dataclass(frozen=True)
+class JournalUpdate:
+    """What a page showing a fiche's journal lacks after a write."""
+
+    entries: list[JournalEntry]  # the lines newer than the page's newest, newest first
+    keep_from: str  # the key of the oldest row the journal shows now: older lines leave
+
+
+def journal_update(action_id: int, *, after: str, limit: int) -> JournalUpdate | None:
+    """The lines of `journal([action_id], limit=limit)` newer than the line keyed `after`
+    (the newest a page shows), and where that journal now ends: the same query, but only
+    the new rows become lines. None when none of the page's lines stays (the journal is
+    drawn again)."""
+    try:
+        fresh = datetime.datetime.strptime(after[:20], "%Y%m%d%H%M%S%f").replace(tzinfo=datetime.UTC)
+    except ValueError:
+        return None
+    rows = _news(limit).run(fiche=action_id, fresh=fresh)
+    if not rows:
+        return None
+    keep_from = entry_key(rows[-1]["j_at"], rows[-1]["j_hid"])
+    if keep_from > after:
+        return None
+    new = [raw for raw in rows if entry_key(raw["j_at"], raw["j_hid"]) > after]
+    return JournalUpdate(_entries(new), keep_from)
+
+
+def _entries(rows) -> list[JournalEntry]:
     sources = {source.kind: source for source in _sources()}
     entries: list[JournalEntry] = []
     for raw in rows:
@@ -426,7 +495,9 @@ def journal(
             else None
         )
         entries.extend(
-            JournalEntry(raw["j_at"], raw["j_fiche"], user, source.kind, line, raw["j_reason"] or "")
+            JournalEntry(
+                raw["j_at"], raw["j_fiche"], user, source.kind, line, raw["j_reason"] or "", raw["j_hid"]
+            )
             for line in lines
         )
     return entries

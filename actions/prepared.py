@@ -29,6 +29,7 @@ USER_ID = 2_147_000_123
 NUMBER = 32_749
 TEXT = "\x1fprepared\x1f"
 DAY = datetime.date(1901, 2, 3)
+MOMENT = datetime.datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=datetime.UTC)
 OBJECT_ID = 2_147_000_321
 
 
@@ -84,7 +85,7 @@ class Prepared:
         slots, found = [], set()
         for index, param in enumerate(params):
             for name, stand_in in self.stand_ins.items():
-                adapt = _matches(param, _stand_in_value(stand_in))
+                adapt = _matches(param, _stand_in_value(stand_in), connection)
                 if adapt is not None:
                     slots.append((index, name, adapt))
                     found.add(name)
@@ -148,7 +149,7 @@ def _stand_in_value(stand_in):
     return getattr(stand_in, "pk", stand_in)
 
 
-def _matches(param, stand_in) -> Callable | None:
+def _matches(param, stand_in, connection) -> Callable | None:
     """How to write a value where the stand-in came out as `param`; None if it did not."""
     if isinstance(stand_in, int) and isinstance(param, int) and not isinstance(param, bool):
         if param == stand_in:
@@ -157,6 +158,9 @@ def _matches(param, stand_in) -> Callable | None:
         return None
     if type(param) is type(stand_in) and param == stand_in:
         return _same
+    if isinstance(stand_in, datetime.datetime):
+        adapt = connection.ops.adapt_datetimefield_value  # SQLite's: text in UTC
+        return adapt if param == adapt(stand_in) else None
     if isinstance(stand_in, datetime.date) and param == stand_in.isoformat():
         return _isoformat  # SQLite's adaptation of a date
     return None

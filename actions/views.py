@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions import amounts, forms, prepared
-from actions.journal import journal
+from actions.journal import KEY, journal, journal_update
 from actions.listing import fiches_list, readable_plan
 from actions.models import (
     IMPORT_REASON,
@@ -438,10 +438,11 @@ class Page:
 
     # -- forms ------------------------------------------------------------------------------
 
-    def forms(self, *, status_form=None, note_form=None) -> Page:
-        if self.access.can_edit:
+    def forms(self, *, status_form=None, note_form=None, parts=("status", "notes")) -> Page:
+        """The two forms the page always shows, those of `parts` when drawing only those."""
+        if self.access.can_edit and "status" in parts:
             self.context["status_form"] = status_form or forms.StatusForm(instance=self.action)
-        if self.access.can_note:
+        if self.access.can_note and "notes" in parts:
             self.context["note_form"] = note_form or forms.NoteForm(initial={"date": timezone.localdate()})
         return self
 
@@ -536,6 +537,7 @@ class Page:
 
     def render_parts(self, part: str, *, status: int = 200, announce: str = "", follow=()) -> HttpResponse:
         """The partial `part`, marked with what to announce, then `follow` out of band."""
+        follow = [self._journal_news() if name == "journal" else name for name in follow]
         self.load(part, *follow)
         self.context["announce"] = announce
         html = [render_to_string(f"{TEMPLATE}#{part}", self.context, self.request)]
@@ -544,6 +546,20 @@ class Page:
         # A boosted link or form would otherwise push its URL (`?modifier=…`, `…/statut/`)
         # into the history: the page's address stays the fiche's.
         return HttpResponse("".join(html), status=status, headers={"HX-Push-Url": "false"})
+
+    def _journal_news(self) -> str:
+        """The journal after a write: when the page says which line it shows first (static/js/
+        app.js sends its key), only the lines since, added on top of its list, and where the
+        list now ends ("journal_new"); otherwise the whole journal again."""
+        after = self.request.headers.get("X-Journal-Newest", "")
+        update = (
+            journal_update(self.action.pk, after=after, limit=JOURNAL_LIMIT) if KEY.fullmatch(after) else None
+        )
+        if update is None:
+            return "journal"
+        self.loaded.add("journal")
+        self.context.update(journal=update.entries, journal_keep_from=update.keep_from)
+        return "journal_new"
 
 
 def _by_pk(items, pk):
@@ -639,9 +655,9 @@ def _respond(
         page = Page(request, action, access)
         page.context["focus_step"] = focus_step
         if part == "status":
-            page.forms(status_form=form if failed else None)
+            page.forms(status_form=form if failed else None, parts=[part])
         elif part == "notes":
-            page.forms(note_form=form if failed else None)
+            page.forms(note_form=form if failed else None, parts=[part])
         elif form is not None and editing is not None:
             page.open(editing, form)
         if failed:

@@ -252,7 +252,8 @@ def cases_for(client, plan) -> list[Case]:
         turn["n"] += 1
         version = Action.objects.values_list("version", flat=True).get(pk=action.pk)
         data = {"status": status, "progress": progress, "version": version}
-        return lambda: client.post(status_url, data, **HTMX)
+        headers = {**HTMX, **newest_line(action)}
+        return lambda: client.post(status_url, data, **headers)
 
     return [
         Case("trivial", "page triviale (GET)", lambda: lambda: client.get(TRIVIAL_URL)),
@@ -261,6 +262,16 @@ def cases_for(client, plan) -> list[Case]:
         Case("list_page", "liste filtrée (page entière)", lambda: lambda: client.get(list_url, filters)),
         Case("fiche", f"page de la fiche n° {FICHE}", lambda: lambda: client.get(fiche_url)),
     ]
+
+
+def newest_line(action) -> dict:
+    """What static/js/app.js sends with each htmx request on a fiche page: the key of the
+    journal's first line, so that a write answers with the lines since (read untimed)."""
+    from actions.journal import journal
+    from actions.views import JOURNAL_LIMIT
+
+    lines = journal([action.pk], limit=JOURNAL_LIMIT)
+    return {"HTTP_X_JOURNAL_NEWEST": lines[0].key} if lines else {}
 
 
 def run_case(case: Case, *, timed: bool) -> None:
@@ -403,7 +414,8 @@ def fiche_cases(client, plan, number: int, label: str) -> list[Case]:
         turn["n"] += 1
         version = Action.objects.values_list("version", flat=True).get(pk=action.pk)
         data = {"status": status, "progress": progress, "version": version}
-        return lambda: client.post(status_url, data, **HTMX)
+        headers = {**HTMX, **newest_line(action)}
+        return lambda: client.post(status_url, data, **headers)
 
     return [
         Case("trivial", f"page triviale [{label}]", lambda: lambda: client.get(TRIVIAL_URL)),

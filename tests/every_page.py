@@ -1,6 +1,8 @@
 """Every page and htmx fragment of the Val'Aïgo plan, as each kind of person gets it: walked by
 the HTML checker (tests/test_vnu.py) and, on SQLite, by tests/test_sqlite.py."""
 
+import re
+
 from django.test import Client
 
 from actions.models import Theme
@@ -95,6 +97,18 @@ def every_page(client: Client, val_aigo) -> dict[str, str]:
     )
     assert answer.status_code == 200
     found["coordination htmx réponse au changement de statut"] = FRAGMENT.format(answer.content.decode())
+    # Again, from a page that shows the journal: only its new lines come (static/js/app.js).
+    newest = re.search(r'<li data-key="([^"]+)"', get(client, FICHE)).group(1)
+    fiche.refresh_from_db()
+    answer = client.post(
+        f"{FICHE}statut/",
+        {"status": "planned", "progress": 0, "version": fiche.version},
+        headers={"HX-Request": "true", "X-Journal-Newest": newest},
+    )
+    assert answer.status_code == 200 and 'hx-swap-oob="afterbegin"' in answer.text
+    found["coordination htmx réponse au changement de statut, lignes nouvelles du journal"] = FRAGMENT.format(
+        answer.content.decode()
+    )
 
     for who, user in (("contribution", contributor), ("lecture", reader)):
         client.force_login(user)

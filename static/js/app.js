@@ -15,6 +15,25 @@ document.addEventListener("htmx:sendError", function () {
   if (live) live.textContent = "Le serveur ne répond pas : rien n'a été enregistré.";
 });
 
+// The fiche's journal after a write: the page says which line it shows first (its key), and
+// the answer brings only the lines since, put on top of the list (hx-swap-oob="afterbegin"),
+// with the key of the oldest line a fresh page shows (data-keep-from): older lines leave, so
+// that the list is the one a reload would show.
+document.addEventListener("htmx:configRequest", function (event) {
+  var newest = document.querySelector("#journal-lignes > li[data-key]");
+  if (newest) event.detail.headers["X-Journal-Newest"] = newest.getAttribute("data-key");
+});
+document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  var incoming = event.detail.fragment;
+  var list = event.detail.target;
+  if (!incoming || !incoming.getAttribute || !list || list.id !== "journal-lignes") return;
+  var keep = incoming.getAttribute("data-keep-from");
+  if (!keep) return;
+  Array.prototype.slice.call(list.children).forEach(function (line) {
+    if ((line.getAttribute("data-key") || "") < keep) line.remove();
+  });
+});
+
 // After every htmx swap, one contract for the whole app (templates set it, this file obeys):
 // - `data-announce="…"` on the swapped content (or inside it): read out in the live region
 //   #annonce and shown briefly in #toast;

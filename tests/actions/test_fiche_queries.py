@@ -2,6 +2,7 @@
 holds (fiches, territories, history), the plan's organisations only, edit forms on demand,
 deletions confirmed, writes answered with the fragments they changed."""
 
+import contextlib
 import re
 from collections import Counter
 
@@ -10,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from actions.models import Action, Status
+from actions.journal import _sources
+from actions.models import IMPORT_REASON, Action, Status
 from axes.models import Axis, Plan, Role
 from partners.models import Organisation, OrganisationKind
 from tests.factories import (
@@ -61,6 +63,43 @@ def queries(client, path, data=None, **extra):
     return [re.sub(r"\b\d+\b", "N", q["sql"]) for q in captured.captured_queries], response
 
 
+LINE = re.compile(r'<li data-key="([^"]+)">(.*?)</li>', re.S)
+
+
+def journal_lines(html: str) -> list[tuple[str, str]]:
+    """The journal's lines of a page, or of the lines an answer adds: (key, text)."""
+    start = html.find('id="journal-lignes"')
+    return LINE.findall(html[start : html.index("</ol>", start)]) if start >= 0 else []
+
+
+def change_status(client, action, status, progress, page_html=None, *, captured=None):
+    """An htmx status change as app.js sends it from a page showing `page_html` (its queries
+    in `captured`, a CaptureQueriesContext, if given)."""
+    action.refresh_from_db()
+    shown = journal_lines(page_html or "")
+    headers = {"HTTP_X_JOURNAL_NEWEST": shown[0][0]} if shown else {}
+    path, data = (
+        url(action, "action_status"),
+        {"status": status, "progress": progress, "version": action.version},
+    )
+    with captured if captured is not None else contextlib.nullcontext():
+        return client.post(path, data, **HTMX, **headers)
+
+
+def status_change_queries(client, plan, number: int) -> list[str]:
+    """The queries of an htmx status change made from the fiche's page (its literals aside),
+    after one made to give the journal a line: a change answered with the new lines only."""
+    action = plan.actions.get(number=number)
+    change_status(client, action, "on_hold", 10, client.get(fiche(plan, number)).text)
+    page = client.get(fiche(plan, number)).text
+    captured = CaptureQueriesContext(connection)
+    response = change_status(client, action, "in_progress", 20, page, captured=captured)
+    assert response.status_code == 200 and 'hx-swap-oob="afterbegin"' in response.text
+    sql = [re.sub(r"'[^']*'|\"s\d+_x\d+\"|\b\d+\b", "N", q["sql"]) for q in captured.captured_queries]
+    assert len(sql) <= MAX_QUERIES, "\n".join(sql)
+    return sql
+
+
 # --- Queries -------------------------------------------------------------------------------
 
 
@@ -76,6 +115,7 @@ def test_the_fiche_page_reads_at_most_twelve_queries(editor, plan, client):
 
 def test_the_same_queries_with_2000_fiches_as_with_20(editor, plan):
     before, _ = queries(editor, fiche(plan))
+    status_before = status_change_queries(editor, plan, 2)
     axis = plan.axes.first()
     Action.objects.bulk_create(
         Action(plan=plan, axis=axis, number=n, title=f"Fiche {n}", fiche_title=f"Fiche {n}")
@@ -83,6 +123,7 @@ def test_the_same_queries_with_2000_fiches_as_with_20(editor, plan):
     )
     after, _ = queries(editor, fiche(plan))
     assert after == before
+    assert status_change_queries(editor, plan, 2) == status_before
 
 
 def other_territories(count: int, start: int = 0) -> None:
@@ -115,8 +156,10 @@ def other_territories(count: int, start: int = 0) -> None:
 def test_the_same_queries_with_1000_other_territories_as_with_1(editor, plan):
     other_territories(1)
     before = [queries(editor, fiche(plan), {"modifier": m}) for m in ("", "pilotage", "partenaires-nouveau")]
+    status_before = status_change_queries(editor, plan, 2)
     other_territories(999, start=1)
     after = [queries(editor, fiche(plan), {"modifier": m}) for m in ("", "pilotage", "partenaires-nouveau")]
+    assert status_change_queries(editor, plan, 2) == status_before
     for (sql_before, page_before), (sql_after, page_after) in zip(before, after, strict=True):
         assert sql_after == sql_before
         assert page_after.text.count("<option") == page_before.text.count("<option")
@@ -151,8 +194,71 @@ def test_the_same_queries_with_20000_history_rows_as_with_1(editor, plan):
     assert sql_long == sql_short
     journal = page.text[page.text.index('id="journal"') :]
     journal = journal[: journal.index("</section>")]
-    assert 0 < journal.count("<li>") <= 50
+    assert 0 < journal.count("<li ") <= 50
     assert "Statut : à venir → en cours" in journal
+    # A status change too: the same queries, the two new lines only.
+    assert status_change_queries(editor, plan, 4) == status_change_queries(editor, plan, 3)
+
+
+def applied(page_lines: list, answer: str) -> list:
+    """The journal's lines once the answer is applied as htmx and app.js apply it: the new
+    lines on top, the lines older than data-keep-from removed."""
+    keep = re.search(r'<ol id="journal-lignes" hx-swap-oob="afterbegin" data-keep-from="([^"]+)"', answer)
+    assert keep, answer
+    return journal_lines(answer) + [line for line in page_lines if line[0] >= keep.group(1)]
+
+
+def test_after_a_write_the_journal_gets_its_new_lines_only_and_agrees_with_a_fresh_page(editor, plan):
+    """A fiche with more history than the journal shows (60 rows, the page draws 50): after
+    each status change the page's lines with the answer's applied are a fresh page's, and
+    the answer carries two lines, not fifty."""
+    action = plan.actions.get(number=5)
+    for n in range(60):
+        action.refresh_from_db()
+        action.save_edit(by=None, progress=n % 100)
+    page = editor.get(fiche(plan, 5)).text
+    lines = journal_lines(page)
+    assert len(lines) == 50 and lines[0][1].startswith("Avancement : 58 % → 59 %")
+    for status, progress in [("in_progress", 30), ("planned", 0), ("on_hold", 10)]:
+        response = change_status(editor, action, status, progress, page)
+        assert response.status_code == 200
+        assert 'id="journal"' not in response.text  # not the whole journal again
+        assert len(journal_lines(response.text)) == 2
+        lines = applied(lines, response.text)
+        page = editor.get(fiche(plan, 5)).text
+        assert lines == journal_lines(page)
+    assert [text.split(",")[0] for _, text in lines[:2]] == [
+        "Statut : à venir → en pause",
+        "Avancement : 0 % → 10 %",
+    ]
+
+
+def test_the_journal_is_drawn_again_when_the_page_shows_none_of_it_or_says_nothing(editor, plan):
+    action = plan.actions.get(number=6)
+    for source in _sources():  # as loaded by an import, which is no news
+        source.model.history.model.objects.filter(**{source.action_field: action.pk}).update(
+            history_change_reason=IMPORT_REASON
+        )
+    # No line yet on the page: the whole journal, out of band.
+    page = editor.get(fiche(plan, 6)).text
+    assert "Aucune modification depuis le chargement du plan." in page and journal_lines(page) == []
+    response = change_status(editor, action, "in_progress", 20, page)
+    assert re.search(r'<section id="journal"[^>]*hx-swap-oob="true"', response.text)
+    # A key that is not one, or none at all: the same.
+    for headers in (
+        {"HTTP_X_JOURNAL_NEWEST": "<script>"},
+        {"HTTP_X_JOURNAL_NEWEST": "99999999999999999999-000000000001"},
+        {},
+    ):
+        action.refresh_from_db()
+        response = editor.post(
+            url(action, "action_status"),
+            {"status": "planned", "progress": 0, "version": action.version},
+            **HTMX,
+            **headers,
+        )
+        assert response.status_code == 200
+        assert re.search(r'<section id="journal"[^>]*hx-swap-oob="true"', response.text), headers
 
 
 def test_a_status_change_answers_with_its_fragments_in_few_queries(editor, plan):

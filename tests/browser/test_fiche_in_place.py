@@ -112,6 +112,41 @@ def test_edits_in_place_say_what_they_did_and_keep_the_focus(
     assert Indicator.objects.get(pk=indicator.pk).target == 40
 
 
+def test_after_writes_in_place_the_journal_is_the_one_a_reload_shows(
+    page, live_server, coordinator, val_aigo, javascript
+):
+    """Each write sends only the journal's new lines; with more history than the journal
+    shows, the lines that fall out of it leave the page too."""
+    if not javascript:
+        pytest.skip("in place means with JavaScript")
+    action = val_aigo.actions.get(number=1)
+    for n in range(55):
+        action.refresh_from_db()
+        action.save_edit(by=coordinator, progress=n)
+    sign_in_and_open(page, live_server, FICHE, "claire")
+    page.evaluate("window.sansRechargement = true")
+    lines = page.locator("#journal-lignes > li")
+    expect(lines.first).to_contain_text("Avancement : 53 % → 54 %")
+    status = page.locator("#statut")
+    for label, before, progress in [("En cours", "54", "30"), ("En pause", "30", "35")]:
+        status.get_by_label("Statut").select_option(label=label)
+        status.get_by_label("Avancement (%)").fill(progress)
+        with page.expect_response(lambda response: response.url.endswith("/statut/")) as answer:
+            status.get_by_role("button", name="Enregistrer le statut").click()
+        expect(lines.nth(1)).to_contain_text(f"Avancement : {before} % → {progress} %")
+        assert 'hx-swap-oob="afterbegin"' in answer.value.text()  # the new lines only
+    notes = page.locator("#notes")
+    notes.get_by_label("Note de suivi").fill("Point d'étape avec les familles.")
+    notes.get_by_role("button", name="Publier la note").click()
+    expect(lines.first).to_contain_text("Note de suivi ajoutée : « Point d'étape avec les familles. »")
+    in_place = lines.all_inner_texts()
+    assert page.evaluate("window.sansRechargement") is True, "a form reloaded the page"
+    page.reload()
+    expect(lines.first).to_contain_text("Note de suivi ajoutée")
+    assert lines.all_inner_texts() == in_place
+    assert len(in_place) >= 50
+
+
 def test_the_note_field_is_at_most_twenty_tab_stops_from_the_top(
     page, live_server, coordinator, val_aigo, javascript
 ):
