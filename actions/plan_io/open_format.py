@@ -1116,7 +1116,8 @@ class _Tags:
     def of(self, spec: dict[str, Any], key: str) -> list:
         """The tags a fiche names, once each, in the list's order (the file's order and
         spelling aside: "parentalite; Petite enfance" is the stored "Petite enfance, Parentalité")."""
-        return _in_list_order(_find_tag(self.index[key], name) for name in spec.get(key, []))
+        found = (_find_tag(self.index[key], name) for name in spec.get(key, []))
+        return _in_list_order(tag for tag in found if tag is not None)  # unknown: validate() says so
 
 
 def _note_key(date: datetime.date, kind: str, text: str) -> tuple:
