@@ -5,11 +5,13 @@
 Builds, for each size, that many plans signed by one CAF (20 fiches each, half of them tagged
 "Parentalité", each with two financing lines), then times through django.test.Client, signed
 in as the CAF's officer: a trivial page of the same process, the theme's page
-(/thematiques/parentalite/, first page of 50 fiches, and its last page) and one plan's dashboard
-(financing totals included). Prints medians in ms, each as a multiple of the trivial page's, and
-the SQL queries of each request (the same whatever the number of plans). The tables are
-analysed after each build (on PostgreSQL, as autovacuum would soon do), so that the planner
-does not work from the statistics of empty tables. See bench/README.md.
+(/thematiques/parentalite/, first page of 50 fiches, and its last page) and one plan's
+dashboard (financing totals included); then, signed in as the coordinator of the first plan
+alone, the theme's page (its 10 fiches among all the installation's). Prints medians in ms,
+each as a multiple of the trivial page's, and the SQL queries of each request (the same
+whatever the number of plans). The tables are analysed after each build (on PostgreSQL, as
+autovacuum would soon do), so that the planner does not work from the statistics of empty
+tables. See bench/README.md.
 
 Never touches db.sqlite3: a temporary SQLite file, or BENCH_DATABASE_URL (EMPTIED).
 """
@@ -95,6 +97,7 @@ def main() -> None:
         from django.test import Client, override_settings
 
         from actions.models import Theme
+        from axes.models import Plan, PlanRole, Role
         from partners.models import Membership, Organisation, OrganisationKind
 
         print(f"Base : {database} ({engine}) ; charge au départ : {load:.2f}")
@@ -106,21 +109,31 @@ def main() -> None:
         with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=["testserver"], DEBUG=False):
             client = Client()
             client.force_login(officer)
+            coordinator = Client()
             for n in args.plans:
                 slug = build(n - built, caf, parentalite, built) if n > built else "t0"
+                if not built:
+                    one = get_user_model().objects.create_user("coordination-t0")
+                    PlanRole.objects.create(
+                        plan_id=Plan.objects.get(slug="t0").pk, user=one, role=Role.COORDINATOR
+                    )
+                    coordinator.force_login(one)
                 built = max(built, n)
                 trivial, _ = timed(client, TRIVIAL_URL, args.rounds)
                 theme, theme_q = timed(client, "/thematiques/parentalite/", args.rounds)
                 last_page = -(-n * FICHES // 2 // 50)
                 deep, deep_q = timed(client, f"/thematiques/parentalite/?page={last_page}", args.rounds)
                 dashboard, dash_q = timed(client, f"/plans/{slug}/tableau-de-bord/", args.rounds)
+                own, own_q = timed(coordinator, "/thematiques/parentalite/", args.rounds)
                 print(
                     f"{n:>5} plan(s), {n * FICHES // 2} fiches « Parentalité » : "
                     f"page triviale {trivial:.1f} ms ; "
                     f"thématique {theme:.1f} ms (× {theme / trivial:.1f}, {theme_q} requêtes) ; "
                     f"sa page {last_page} {deep:.1f} ms (× {deep / trivial:.1f}, {deep_q} requêtes) ; "
                     f"tableau de bord d'un plan {dashboard:.1f} ms "
-                    f"(× {dashboard / trivial:.1f}, {dash_q} requêtes)"
+                    f"(× {dashboard / trivial:.1f}, {dash_q} requêtes) ; "
+                    f"thématique du coordinateur d'un plan {own:.1f} ms "
+                    f"(× {own / trivial:.1f}, {own_q} requêtes)"
                 )
 
 

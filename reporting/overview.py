@@ -21,6 +21,7 @@ from django.db.models import (
     FilteredRelation,
     FloatField,
     IntegerField,
+    JSONField,
     OuterRef,
     Prefetch,
     Q,
@@ -637,13 +638,37 @@ def _financing_sum(field_name: str) -> Subquery:
 THEMED_ORDER = ("plan__territory", "plan__start_year", "number")
 
 
-def themed_fiches(user, theme_slug: str, *, audience_slug: str = ""):
-    """The fiches in force tagged with a theme (and a public, if given) in every plan the user
-    may read (Plan.objects.visible_to: a CAF's staff read every plan their CAF signed), by
-    territory then number. Lean (no annotation): what themed_totals adds up and what is paged;
-    themed_page reads one page's rows."""
+class IdList(Subquery):
+    """The ids a subquery selects (as `pk`), as one JSON array read with the outer row (NULL
+    when there are none), on PostgreSQL and SQLite alike."""
+
+    template = '(SELECT JSONB_AGG("ids"."pk") FROM (%(subquery)s) "ids")'
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = '(SELECT JSON_GROUP_ARRAY("ids"."pk") FROM (%(subquery)s) "ids")'
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+def readable_plan_ids(user) -> IdList:
+    """The ids of the plans the user may read (Plan.objects.visible_to), to annotate the row the
+    page reads first (the theme): themed_fiches hands them to the database as a list."""
+    return IdList(Plan.objects.visible_to(user).values("pk"))
+
+
+def themed_fiches(plan_ids: list[int], theme_slug: str, *, audience_slug: str = ""):
+    """The fiches in force tagged with a theme (and a public, if given) in the plans of
+    `plan_ids` (readable_plan_ids: every plan the user may read; a CAF's staff read every plan
+    their CAF signed), by territory then number. Lean (no annotation): what themed_totals adds
+    up and what is paged; themed_page reads one page's rows.
+
+    The plans come as a list, not as the permission rule's subquery: of that subquery the
+    database cannot tell how many plans it keeps (it guessed three in four), so it read every
+    fiche of the installation to find those of the user's plans, in each of the page's three
+    queries: 40 ms a query for one plan among a thousand, against 0.2 ms through the fiches'
+    plan index."""
     return (
-        Action.objects.filter(plan__in=Plan.objects.visible_to(user))
+        Action.objects.filter(plan__in=plan_ids)
         .tagged(theme=theme_slug, audience=audience_slug or None)
         .order_by(*THEMED_ORDER)
     )

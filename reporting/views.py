@@ -26,6 +26,7 @@ from reporting.overview import (
     plan_line,
     plan_overview,
     plans_totals,
+    readable_plan_ids,
     themed_fiches,
     themed_page,
     themed_totals,
@@ -132,10 +133,11 @@ def theme_fiches(request: HttpRequest, slug: str) -> HttpResponse:
     signed; for anyone else, the plans they hold a role on): each fiche with its territory,
     status, progress and financing, paged; the totals cover them all. The same queries for one
     plan as for fifty (tests/reporting/test_theme_view.py)."""
-    theme = get_object_or_404(Theme, slug=slug)
+    # The theme, and the plans the user may read in the same query.
+    theme = get_object_or_404(Theme.objects.annotate(plan_ids=readable_plan_ids(request.user)), slug=slug)
     audiences = list(Audience.objects.all())
     audience = next((a for a in audiences if a.slug == request.GET.get("public", "")), None)
-    fiches = themed_fiches(request.user, theme.slug, audience_slug=audience.slug if audience else "")
+    fiches = themed_fiches(theme.plan_ids or [], theme.slug, audience_slug=audience.slug if audience else "")
     totals = themed_totals(fiches)
     paginator = Paginator(fiches, THEMED_PER_PAGE)
     paginator.count = totals["fiches"]  # counted with the totals: no second COUNT(*)

@@ -164,3 +164,11 @@ def test_the_same_queries_for_ten_fiches_as_for_ten_thousand(client, caf, office
     assert deep == many
     rows = re.findall(r"Fiche (CC [A-Z0-9]+) n°(\d+)", text)
     assert rows == [("CC Z", str(k)) for k in range(141, 191)]
+
+
+def test_someone_who_reads_no_plan_sees_no_fiche(client, caf):
+    signed_plan(caf, "CC du Nord", "Ateliers parents-enfants")
+    client.force_login(UserFactory())
+    page = client.get("/thematiques/parentalite/").text
+    assert "Aucune fiche de cette thématique dans les plans que vous suivez." in page
+    assert "Ateliers parents-enfants" not in page and "CC du Nord" not in page
