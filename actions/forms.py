@@ -256,11 +256,14 @@ class StatusForm(VersionedForm):
             raise forms.ValidationError("L'avancement est un pourcentage, de 0 à 100.")
         return progress
 
-    def _get_validation_exclusions(self):
+    def _post_clean(self):
         # The model's two check constraints (progress <= 100; done means 100) are what
         # clean_progress() and clean() ensure, and the database holds them anyway: validating
-        # them again costs a query and two savepoints each, on every status change.
-        return super()._get_validation_exclusions() | {"status", "progress"}
+        # them again costs a query and two savepoints each, on every status change. Nothing
+        # else of the model is validated here (its other fields are not the form's, its
+        # clean() checks the axis), so the form only writes its two fields on the instance,
+        # without building a queryset for each constraint to skip them all.
+        self.instance = forms.models.construct_instance(self, self.instance, self._meta.fields)
 
     def clean(self):
         data = super().clean()

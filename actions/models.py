@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from actions.periods import MAX_YEAR, MIN_YEAR
+from actions.prepared import OBJECT_ID, Prepared
 from axes.models import Axis, Objective, Plan, PlanRole, Role
 from partners.models import Organisation
 
@@ -57,6 +58,9 @@ class StaleVersion(Exception):
         self.current = current
 
 
+_LOCKED: dict[type, Prepared] = {}  # Versioned.locked()'s query, by model
+
+
 class Versioned(models.Model):
     """Optimistic locking: forms carry the version they showed; a stale one is refused.
 
@@ -77,8 +81,17 @@ class Versioned(models.Model):
 
     @classmethod
     def locked(cls, pk, *, version: int):
-        """Lock the row and check the version the user saw. Call inside transaction.atomic()."""
-        current = cls.objects.select_for_update().get(pk=pk)
+        """Lock the row and check the version the user saw. Call inside transaction.atomic().
+        Its SQL is built once per model (actions/prepared.py): every in-place save reads it."""
+        query = _LOCKED.get(cls)
+        if query is None:
+            query = _LOCKED.setdefault(
+                cls, Prepared(lambda pk: cls.objects.select_for_update().filter(pk=pk), pk=OBJECT_ID)
+            )
+        found = query.run(pk=pk)
+        if not found:
+            raise cls.DoesNotExist(f"{cls._meta.object_name} matching query does not exist.")
+        current = found[0]
         if current.version != version:
             raise StaleVersion(current)
         return current

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Value
+from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -174,8 +174,8 @@ PART_OF_ANCHOR = {anchor: part for part, anchor in ANCHORS.items()}
 # What each partial reads (the loaders below); "page" is everything.
 NEEDS = {
     "summary": ["pilots"],
-    "status": ["steps"],
-    "state": ["steps"],
+    "status": ["tally"],
+    "state": ["tally"],
     "next": ["steps"],
     "steps": ["steps"],
     "pilots": ["pilots"],
@@ -237,6 +237,11 @@ def _steps(fiche):
 _SECTION_SQL: dict[str, Prepared] = {}
 
 
+def _tally(done: int, total: int) -> dict | None:
+    """ "Étapes : 7 / 12 réalisées (58 %)"."""
+    return {"done": done, "total": total, "percent": round(100 * done / total)} if total else None
+
+
 class Page:
     """The context of the fiche page, or of a few of its partials: each loader reads one
     section's rows (one query each) and only when a partial drawn needs them."""
@@ -259,6 +264,7 @@ class Page:
         self.loaded: set[str] = set()
 
     def load(self, *parts: str) -> Page:
+        self.needed = {need for part in parts for need in (PAGE if part == "page" else NEEDS.get(part, []))}
         for part in parts:
             for need in PAGE if part == "page" else NEEDS.get(part, []):
                 if need not in self.loaded:
@@ -307,15 +313,29 @@ class Page:
             leaf.may_edit = self.access.may_edit_step(leaf)
         for top in tops:
             top.may_edit = self.access.may_edit_step(top)
-        done = sum(leaf.done for leaf in leaves)
         self.context.update(
             top_steps=tops,
             steps_by_pk={step.pk: step for step in steps},
             next_steps=[leaf for leaf in leaves if not leaf.done][:NEXT_STEPS],
-            step_tally={"done": done, "total": len(leaves), "percent": round(100 * done / len(leaves))}
-            if leaves
-            else None,
+            step_tally=_tally(sum(leaf.done for leaf in leaves), len(leaves)),
         )
+
+    def _load_tally(self) -> None:
+        """The steps done and to do, for the state line alone: counted in SQL when the steps
+        themselves are not drawn (the steps that are work: those without sub-steps)."""
+        if "steps" in self.loaded or "steps" in self.needed:
+            return  # counted by _load_steps
+        rows = self._of_fiche(
+            "tally",
+            lambda fiche: (
+                Step.objects.filter(action=fiche)
+                .exclude(Exists(Step.objects.filter(parent=OuterRef("pk"))))
+                .order_by()
+                .values("action")
+                .annotate(total=Count("pk"), done=Count("pk", filter=Q(done=True)))
+            ),
+        )
+        self.context["step_tally"] = _tally(rows[0]["done"], rows[0]["total"]) if rows else None
 
     def _load_partners(self) -> None:
         self.context["partners"] = self._of_fiche(
