@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import NamedTuple
 
 from django import forms
@@ -53,9 +54,10 @@ class OrganisationField(forms.TypedChoiceField):
         return value.pk if isinstance(value, Organisation) else value
 
 
-def _filter_lists_query(plan):
+def _filter_lists_query(plan, organisations: bool = True):
     """The filter form's lists, one UNION: the plan's axes, the organisations it names
-    (pilots, partners, communes), its communes, and the installation's themes and publics."""
+    (pilots, partners, communes; not without `organisations`), its communes, and the
+    installation's themes and publics."""
     columns = ("pk", "slug", "name", "position")
 
     def rows(queryset, kind: str, **values):
@@ -72,20 +74,23 @@ def _filter_lists_query(plan):
         | Q(pk__in=ActionPartner.objects.filter(action__plan=plan).values("organisation"))
         | Q(pk__in=communes)
     )  # three subqueries: joins would multiply rows with every plan of the installation
-    return (
-        rows(Organisation.objects.filter(named), "organisations")
-        .union(
-            rows(Organisation.objects.filter(pk__in=communes), "communes"),
-            rows(Axis.objects.filter(plan=plan), "axes", name="title", position="number"),
-            rows(Theme.objects.all(), "themes", slug="slug", position="position"),
-            rows(Audience.objects.all(), "audiences", slug="slug", position="position"),
-            all=True,
-        )
-        .order_by("name")  # the organisations' order (the first query's names); others sorted below
+    lists = [
+        rows(Organisation.objects.filter(named), "organisations"),
+        rows(Organisation.objects.filter(pk__in=communes), "communes"),
+        rows(Axis.objects.filter(plan=plan), "axes", name="title", position="number"),
+        rows(Theme.objects.all(), "themes", slug="slug", position="position"),
+        rows(Audience.objects.all(), "audiences", slug="slug", position="position"),
+    ][0 if organisations else 1 :]
+    # The organisations' order (the first query's names, an organisation's); others sorted below.
+    return lists[0].union(*lists[1:], all=True).order_by("name")
+
+
+_FILTER_LISTS = {
+    organisations: Prepared(
+        functools.partial(_filter_lists_query, organisations=organisations), plan=OBJECT_ID
     )
-
-
-_FILTER_LISTS = Prepared(_filter_lists_query, plan=OBJECT_ID)
+    for organisations in (True, False)
+}
 
 
 class _Axis(NamedTuple):
@@ -106,12 +111,13 @@ class _Tag(NamedTuple):
     position: int
 
 
-def filter_lists(plan: Plan) -> dict[str, list]:
-    """What the filters of the fiches list offer: `axes`, `organisations`, `communes`, `themes`
-    and `audiences` (rows with the fields the form reads, lighter than models), read in one
-    query compiled once per process (actions/prepared.py)."""
+def filter_lists(plan: Plan, *, organisations: bool = True) -> dict[str, list]:
+    """What the filters of the fiches list offer: `axes`, `organisations` (left empty without
+    `organisations`), `communes`, `themes` and `audiences` (rows with the fields the form
+    reads, lighter than models), read in one query compiled once per process
+    (actions/prepared.py)."""
     lists: dict[str, list] = {"axes": [], "organisations": [], "communes": [], "themes": [], "audiences": []}
-    for kind, pk, slug, name, position in _FILTER_LISTS.run(plan=plan.pk):
+    for kind, pk, slug, name, position in _FILTER_LISTS[organisations].run(plan=plan.pk):
         if kind == "axes":
             lists[kind].append(_Axis(pk, position, name))
         elif kind in ("organisations", "communes"):
@@ -156,9 +162,13 @@ class ActionFilterForm(forms.Form):
         self.fields["audience"].choices = [("", "Tous")] + [(a.slug, a.name) for a in audiences]
 
     @classmethod
-    def for_plan(cls, plan: Plan, data=None) -> ActionFilterForm:
-        """The form as the fiches list and its exports build it (one query: filter_lists)."""
-        return cls(data or None, plan=plan, **filter_lists(plan))
+    def for_plan(cls, plan: Plan, data=None, *, drawn: bool = True) -> ActionFilterForm:
+        """The form as the fiches list and its exports build it (one query: filter_lists).
+        Not `drawn` (the list's results alone, for htmx), the organisations the plan names are
+        read only to check a pilot or a partner given: on a large plan they are the costliest
+        list (every partner row of the plan), and no one sees them."""
+        organisations = drawn or any((data or {}).get(name) for name in ("pilot", "partner"))
+        return cls(data or None, plan=plan, **filter_lists(plan, organisations=organisations))
 
     def filters(self) -> dict:
         """The filters given, as plain values (`q`: the words typed; `pilot`, `partner`,

@@ -59,11 +59,12 @@ TEMPLATE = "actions/action_detail.html"
 @require_GET
 def action_list(request: HttpRequest, slug: str) -> HttpResponse:
     plan = readable_plan(request.user, slug)
-    form = forms.ActionFilterForm.for_plan(plan, request.GET)
+    results_only = request.htmx and not request.htmx.history_restore_request
+    form = forms.ActionFilterForm.for_plan(plan, request.GET, drawn=not results_only)
     # Paged, counted in SQL (actions/listing.py): a plan may hold a thousand fiches.
     listing = fiches_list(plan, form, request.GET.get("page"), timezone.localdate())
     context = {"plan": plan, "form": form, **listing}
-    if request.htmx and not request.htmx.history_restore_request:
+    if results_only:
         return render(request, "actions/action_list.html#results", context)
     return render(request, "actions/action_list.html", context)
 

@@ -386,6 +386,26 @@ def test_list_counts_and_fragment(coord_client, val_aigo):
     assert "<html" in restore.text
 
 
+def test_the_fragment_filters_as_the_page_does(coord_client, val_aigo):
+    # The fragment does not draw the form, which reads the plan's organisations only to check
+    # a pilot or a partner given: the same fiches either way, a bad pilot ignored alike.
+    list_url = reverse("action_list", args=[val_aigo.slug])
+    ccva = Organisation.objects.get(short_name="CCVA")
+    villemur = Organisation.objects.get(name="Villemur-sur-Tarn")
+    for params in (
+        {"pilot": ccva.pk},
+        {"partner": Organisation.objects.get(short_name="SDJES").pk},
+        {"commune": villemur.pk, "axis": 4},
+        {"pilot": "999999", "axis": 2},
+    ):
+        fragment = coord_client.get(list_url, params, **HTMX).text
+        assert section(fragment, "resultats") == section(coord_client.get(list_url, params).text, "resultats")
+    numbers = re.findall(
+        r'href="/plans/val-aigo/fiches/(\d+)/"', coord_client.get(list_url, {"pilot": ccva.pk}, **HTMX).text
+    )
+    assert numbers == ["1", "2", "3", "4", "6", "7", "8", "9", "15", "16", "17"]
+
+
 def test_bad_filter_values_are_shown_and_ignored(coord_client, val_aigo):
     list_url = reverse("action_list", args=[val_aigo.slug])
     response = coord_client.get(
