@@ -44,11 +44,16 @@ def expect_announced(page, text):
     expect(page.locator("#annonce")).to_have_text(text)
 
 
+def with_javascript_only(why):
+    """Run with scripts on only (`why`): chosen before the browser context, the plan and the
+    database are made, rather than skipped once they are."""
+    return pytest.mark.parametrize("javascript", [True], ids=["js"], indirect=True)
+
+
+@with_javascript_only("in place means with JavaScript; test_workspace.py covers the plain forms")
 def test_edits_in_place_say_what_they_did_and_keep_the_focus(
     page, live_server, coordinator, indicator, javascript
 ):
-    if not javascript:
-        pytest.skip("in place means with JavaScript; test_workspace.py covers the plain forms")
     sign_in_and_open(page, live_server, FICHE, "claire")
     page.evaluate("window.sansRechargement = true")
 
@@ -112,13 +117,12 @@ def test_edits_in_place_say_what_they_did_and_keep_the_focus(
     assert Indicator.objects.get(pk=indicator.pk).target == 40
 
 
+@with_javascript_only("in place means with JavaScript")
 def test_after_writes_in_place_the_journal_is_the_one_a_reload_shows(
     page, live_server, coordinator, val_aigo, javascript
 ):
     """Each write sends only the journal's new lines; with more history than the journal
     shows, the lines that fall out of it leave the page too."""
-    if not javascript:
-        pytest.skip("in place means with JavaScript")
     action = val_aigo.actions.get(number=1)
     for n in range(55):
         action.refresh_from_db()
@@ -147,11 +151,10 @@ def test_after_writes_in_place_the_journal_is_the_one_a_reload_shows(
     assert len(in_place) >= 50
 
 
+@with_javascript_only("the same markup either way: counted once")
 def test_the_note_field_is_at_most_twenty_tab_stops_from_the_top(
     page, live_server, coordinator, val_aigo, javascript
 ):
-    if not javascript:
-        pytest.skip("the same markup either way: counted once")
     sign_in_and_open(page, live_server, "/plans/val-aigo/fiches/12/", "claire")
     page.locator("main").focus()
     presses = 0
@@ -197,11 +200,10 @@ def test_a_deletion_asks_first(page, live_server, coordinator, val_aigo, javascr
     assert not Condition.objects.filter(pk=condition.pk).exists()
 
 
+@with_javascript_only("one audit of the page is enough")
 @pytest.mark.parametrize("width", [1366, 320])
 @pytest.mark.parametrize("role", ["editor", "reader"])
 def test_the_fiche_meets_wcag_and_reflows(page, live_server, val_aigo, indicator, width, role, javascript):
-    if not javascript:
-        pytest.skip("one audit of the page is enough")
     username = "claire" if role == "editor" else "elu"
     grant(UserFactory(username=username), val_aigo, Role.COORDINATOR if role == "editor" else Role.READER)
     page.set_viewport_size({"width": width, "height": 900})
