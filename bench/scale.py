@@ -38,15 +38,21 @@ WARMUP = 3
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20, help="timed requests of each kind (default 20)")
+    parser.add_argument(
+        "--only",
+        choices=["overview"],
+        help="overview: only the CAF overview's rows and the trivial page (no plan imported)",
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds doit être au moins 1")
     return args
 
 
-def build():
-    """Val'Aïgo ×1 and ×100 (2,000 fiches) and ×50 (1,000 fiches) imported; 1,000 plans of 20
-    fiches signed by one CAF and 1 plan signed by another; a user for each view."""
+def build(*, imports: bool = True):
+    """Val'Aïgo ×1 and ×100 (2,000 fiches) and ×50 (1,000 fiches) imported (unless `imports` is
+    false); 1,000 plans of 20 fiches signed by one CAF and 1 plan signed by another; a user for
+    each view."""
     from django.contrib.auth import get_user_model
 
     from actions.plan_io import open_format
@@ -57,7 +63,7 @@ def build():
 
     base = json.loads(FIXTURE.read_bytes())
     plans = {}
-    for scale in (1, 50, 100):
+    for scale in (1, 50, 100) if imports else ():
         data = base if scale == 1 else scaled(base, scale)
         start = time.perf_counter()
         plans[scale] = open_format.import_plan(data).plan
@@ -77,6 +83,46 @@ def build():
     return plans, coordinator, cafs, Plan
 
 
+def plan_cases(plans, reverse) -> list[tuple]:
+    """The rows about imported plans: the dashboards, the filtered list, the plan page."""
+    from partners.models import Organisation
+
+    commune = Organisation.objects.get(name="Villemur-sur-Tarn").pk
+    x50 = plans[50].slug
+    return [
+        ("tableau de bord, 20 fiches", "coord", reverse("dashboard", args=[plans[1].slug]), {}, {}),
+        (
+            "tableau de bord, 2 000 fiches",
+            "coord",
+            reverse("dashboard", args=[plans[100].slug]),
+            {},
+            {},
+        ),
+        (
+            "liste filtrée, 1 000 fiches (htmx)",
+            "coord",
+            reverse("action_list", args=[x50]),
+            {"commune": commune, "late": "on"},
+            HTMX,
+        ),
+        (
+            "liste filtrée, 1 000 fiches (page)",
+            "coord",
+            reverse("action_list", args=[x50]),
+            {"commune": commune, "late": "on"},
+            {},
+        ),
+        (
+            "liste, 1 000 fiches, texte « enfance »",
+            "coord",
+            reverse("action_list", args=[x50]),
+            {"q": "enfance"},
+            {},
+        ),
+        ("page du plan, 1 000 fiches", "coord", reverse("plan_detail", args=[x50]), {}, {}),
+    ]
+
+
 def main() -> int:
     args = parse_args()
     started = time.perf_counter()
@@ -87,50 +133,15 @@ def main() -> int:
         from django.test.utils import CaptureQueriesContext
         from django.urls import reverse
 
-        from partners.models import Organisation
-
         with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=["testserver"], DEBUG=False):
             built = time.perf_counter()
-            plans, coordinator, cafs, _ = build()
+            plans, coordinator, cafs, _ = build(imports=args.only is None)
             built = time.perf_counter() - built
             clients = {}
             for key, user in (("coord", coordinator), ("caf1", cafs[1]), ("caf1000", cafs[1000])):
                 clients[key] = Client()
                 clients[key].force_login(user)
-            commune = Organisation.objects.get(name="Villemur-sur-Tarn").pk
-            x50 = plans[50].slug
-            cases = [
-                ("page triviale", "coord", TRIVIAL_URL, {}, {}),
-                ("tableau de bord, 20 fiches", "coord", reverse("dashboard", args=[plans[1].slug]), {}, {}),
-                (
-                    "tableau de bord, 2 000 fiches",
-                    "coord",
-                    reverse("dashboard", args=[plans[100].slug]),
-                    {},
-                    {},
-                ),
-                (
-                    "liste filtrée, 1 000 fiches (htmx)",
-                    "coord",
-                    reverse("action_list", args=[x50]),
-                    {"commune": commune, "late": "on"},
-                    HTMX,
-                ),
-                (
-                    "liste filtrée, 1 000 fiches (page)",
-                    "coord",
-                    reverse("action_list", args=[x50]),
-                    {"commune": commune, "late": "on"},
-                    {},
-                ),
-                (
-                    "liste, 1 000 fiches, texte « enfance »",
-                    "coord",
-                    reverse("action_list", args=[x50]),
-                    {"q": "enfance"},
-                    {},
-                ),
-                ("page du plan, 1 000 fiches", "coord", reverse("plan_detail", args=[x50]), {}, {}),
+            overview = [
                 ("vue d'ensemble CAF, 1 plan", "caf1", reverse("plans_dashboard"), {}, {}),
                 ("vue d'ensemble CAF, 1 000 plans", "caf1000", reverse("plans_dashboard"), {}, {}),
                 (
@@ -141,6 +152,10 @@ def main() -> int:
                     {},
                 ),
             ]
+            cases = [("page triviale", "coord", TRIVIAL_URL, {}, {})]
+            if args.only is None:
+                cases += plan_cases(plans, reverse)
+            cases += overview
             samples = {label: [] for label, *_ in cases}
             queries, sizes = {}, {}
             for label, who, url, params, headers in cases:
@@ -167,11 +182,13 @@ def main() -> int:
             f"  charge de la machine (/proc/loadavg, 1 min) : {load_before:.2f} au début, "
             f"{load_after:.2f} à la fin"
         )
-        print(
-            f"  imports : Val'Aïgo {plans[1].import_seconds:.1f} s, ×50 {plans[50].import_seconds:.1f} s, "
-            f"×100 {plans[100].import_seconds:.1f} s ; mise en place totale {built:.0f} s ; "
-            f"{args.rounds} tours entrelacés"
+        imports = (
+            f"imports : Val'Aïgo {plans[1].import_seconds:.1f} s, ×50 {plans[50].import_seconds:.1f} s, "
+            f"×100 {plans[100].import_seconds:.1f} s ; "
+            if plans
+            else "--only overview (aucun import) ; "
         )
+        print(f"  {imports}mise en place totale {built:.0f} s ; {args.rounds} tours entrelacés")
         print()
         widths = (40, 12, 10, 12, 10, 9)
         print(line(("requête", "médiane ms", "p90 ms", "× triviale", "requêtes", "Kio"), widths, 1))
@@ -194,12 +211,14 @@ def main() -> int:
         one = statistics.median(samples["vue d'ensemble CAF, 1 plan"])
         many = statistics.median(samples["vue d'ensemble CAF, 1 000 plans"])
         print(f"vue d'ensemble CAF, 1 000 plans / 1 plan : {many / one:.2f}× (objectif ≤ 1,5×)")
-        small = statistics.median(samples["tableau de bord, 20 fiches"])
-        large = statistics.median(samples["tableau de bord, 2 000 fiches"])
-        print(
-            f"tableau de bord : {queries['tableau de bord, 20 fiches']} → "
-            f"{queries['tableau de bord, 2 000 fiches']} requêtes (objectif ≤ 12), temps ×{large / small:.1f}"
-        )
+        if plans:
+            small = statistics.median(samples["tableau de bord, 20 fiches"])
+            large = statistics.median(samples["tableau de bord, 2 000 fiches"])
+            print(
+                f"tableau de bord : {queries['tableau de bord, 20 fiches']} → "
+                f"{queries['tableau de bord, 2 000 fiches']} requêtes (objectif ≤ 12), "
+                f"temps ×{large / small:.1f}"
+            )
         print(f"\nDurée totale : {time.perf_counter() - started:.0f} s")
     return 0
 

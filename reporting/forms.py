@@ -59,7 +59,7 @@ class PlansFilterForm(forms.Form):
     )
 
     def filters(self) -> dict:
-        """The valid filters as filtered_plans() takes them; an invalid one is shown with its
+        """The valid filters as plans_overview() takes them; an invalid one is shown with its
         error and ignored."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})

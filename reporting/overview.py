@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
     DecimalField,
-    F,
+    ExpressionWrapper,
     FilteredRelation,
-    FloatField,
     IntegerField,
     JSONField,
     OuterRef,
@@ -27,8 +27,9 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    Value,
 )
-from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from actions.forms import DUE_SOON_DAYS
@@ -500,59 +501,33 @@ def commune_overview(plan: Plan, commune: Organisation) -> CommuneOverview:
 
 @dataclass
 class PlanLine:
-    plan: Plan
-    fiches: int
-    progress: int
-    late: int
+    """One plan of the overview: what its row shows, and its place in the SQL order of
+    territories (`rank`, ties broken by pk), on which every sort breaks its ties."""
+
+    pk: int
+    slug: str
+    territory: str
+    start_year: int
+    end_year: int
     last_copil: datetime.date | None
+    matches: bool
+    rank: int
+    fiches: int = 0
+    progress_sum: int = 0
+    progress_n: int = 0
+    late: int = 0
+    territory_group: int = 0  # the same for equal territories, rising in `rank`'s order
 
+    @property
+    def progress(self) -> int:
+        """The plan's overall progress (see average_progress): the mean over its fiches not
+        abandoned, rounded; 0 when there is none."""
+        return round(self.progress_sum / self.progress_n) if self.progress_n else 0
 
-def _count(queryset) -> Coalesce:
-    """The number of rows of a queryset correlated to the outer plan, as a subquery."""
-    counted = queryset.order_by().values("plan").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def summarised_plans(plans, today: datetime.date | None = None):
-    """`plans` (a queryset) annotated in SQL with what the overview shows of each: `fiches` (in
-    force), `progress_sum` and `progress_n` over the fiches not abandoned (their mean is the
-    plan's overall progress, see average_progress), `progress` (that mean, for sorting), `late`
-    (ActionQuerySet.with_deadline's rule) and `last_copil` (the date of the last COPIL held).
-    No fiche is ever loaded; the subqueries follow the plan's foreign keys."""
-    today = today or timezone.localdate()
-    fiches = Action.objects.filter(plan=OuterRef("pk"))
-    counted = fiches.exclude(status=Status.ABANDONED).order_by().values("plan")
-    last_copil = (
-        Meeting.objects.filter(plan=OuterRef("pk"), instance=Instance.COPIL, date__lte=today)
-        .order_by("-date")
-        .values("date")[:1]
-    )
-    return plans.annotate(
-        fiches=_count(fiches),
-        progress_sum=Coalesce(
-            Subquery(counted.annotate(s=Sum("progress")).values("s"), output_field=IntegerField()), 0
-        ),
-        progress_n=_count(fiches.exclude(status=Status.ABANDONED)),
-        progress=Cast("progress_sum", FloatField()) / NullIf("progress_n", 0),
-        late=_count(fiches.with_deadline(today).filter(is_late=True)),
-        last_copil=Subquery(last_copil),
-    )
-
-
-def plan_line(plan) -> PlanLine:
-    return PlanLine(
-        plan=plan,
-        fiches=plan.fiches,
-        progress=round(plan.progress_sum / plan.progress_n) if plan.progress_n else 0,
-        late=plan.late,
-        last_copil=plan.last_copil,
-    )
-
-
-def plans_side_by_side(plans) -> list[PlanLine]:
-    """Every plan given (a queryset), with its progress, its late fiches and its last COPIL,
-    aggregated in SQL. One query."""
-    return [plan_line(plan) for plan in summarised_plans(plans)]
+    @property
+    def mean(self) -> float | None:
+        """The unrounded mean the overview sorts by; None when no fiche counts."""
+        return self.progress_sum / self.progress_n if self.progress_n else None
 
 
 @dataclass
@@ -563,26 +538,31 @@ class PlansTotals:
     late: int
 
 
-def plans_totals(plans, today: datetime.date | None = None) -> PlansTotals:
-    """The figures of all the plans given together (a CAF's), whatever page is shown: overall
-    progress is the mean over every fiche not abandoned. Two queries."""
+@dataclass
+class PlansOverview:
+    lines: list[PlanLine]  # filtered and sorted, to be paged
+    totals: PlansTotals  # over every plan given, whatever the filters
+
+
+def _plan_figures(plans, today: datetime.date) -> dict[int, tuple[int, int, int, int]]:
+    """Each plan's (fiches in force, progress sum and count over those not abandoned, late
+    fiches by ActionQuerySet.with_deadline's rule), one GROUP BY over the fiches of `plans`: the
+    lateness is worked out once per fiche, for the rows and the totals alike. One query."""
     kept = ~Q(status=Status.ABANDONED)
-    totals = (
+    grouped = (
         Action.objects.filter(plan__in=plans)
         .with_deadline(today)
-        .aggregate(
-            fiches=Count("pk"),
+        .order_by()
+        .values("plan")
+        .annotate(
+            n=Count("pk"),
             progress_sum=Sum("progress", filter=kept),
             progress_n=Count("pk", filter=kept),
-            late=Count("pk", filter=Q(is_late=True)),
+            n_late=Count("pk", filter=Q(is_late=True)),
         )
+        .values_list("plan", "n", "progress_sum", "progress_n", "n_late")
     )
-    return PlansTotals(
-        plans=plans.count(),
-        fiches=totals["fiches"],
-        progress=round(totals["progress_sum"] / totals["progress_n"]) if totals["progress_n"] else 0,
-        late=totals["late"],
-    )
+    return {plan: (n, total or 0, counted, late) for plan, n, total, counted, late in grouped}
 
 
 def months_before(day: datetime.date, months: int) -> datetime.date:
@@ -591,20 +571,25 @@ def months_before(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
-# The overview's sort keys (query string `sort`), with the SQL ordering of each; ties by territory.
+# The overview's sort keys (query string `sort`), each a key on a PlanLine; ties by territory
+# then pk, the SQL order `rank` records (the database's collation decides, not Python's).
 PLAN_SORTS = {
-    "territory": [F("territory").asc()],
-    "-territory": [F("territory").desc()],
-    "progress": [F("progress").asc(nulls_first=True)],
-    "-progress": [F("progress").desc(nulls_last=True)],
-    "late": [F("late").asc()],
-    "-late": [F("late").desc()],
-    "last_copil": [F("last_copil").asc(nulls_first=True)],
-    "-last_copil": [F("last_copil").desc(nulls_last=True)],
+    "territory": lambda line: line.rank,
+    "-territory": lambda line: (-line.territory_group, line.pk),
+    "progress": lambda line: (line.mean is not None, line.mean or 0, line.rank),
+    "-progress": lambda line: (line.mean is None, -(line.mean or 0), line.rank),
+    "late": lambda line: (line.late, line.rank),
+    "-late": lambda line: (-line.late, line.rank),
+    "last_copil": lambda line: (line.last_copil is not None, line.last_copil or datetime.date.min, line.rank),
+    "-last_copil": lambda line: (
+        line.last_copil is None,
+        -(line.last_copil or datetime.date.min).toordinal(),
+        line.rank,
+    ),
 }
 
 
-def filtered_plans(
+def plans_overview(
     plans,
     *,
     territory: str = "",
@@ -612,17 +597,53 @@ def filtered_plans(
     no_copil_months: int | None = None,
     sort: str = "territory",
     today: datetime.date | None = None,
-):
-    """The overview's rows: `plans` summarised, filtered and sorted in SQL, to be paged."""
+) -> PlansOverview:
+    """The overview of `plans` (a queryset: the CAF's): every plan's figures aggregated in SQL,
+    their totals summed from the same rows, the rows filtered and sorted, to be paged (only a
+    page of them is drawn). Two queries whatever the number of plans: the plans in the SQL
+    order of their territories (with their last COPIL held and whether the territory filter
+    matches, the database's own `icontains`) and the figures grouped by plan."""
     today = today or timezone.localdate()
-    rows = summarised_plans(plans, today)
-    if territory:
-        rows = rows.filter(territory__icontains=territory)
-    if late_only:
-        rows = rows.filter(late__gt=0)
-    if no_copil_months:
-        rows = rows.filter(Q(last_copil=None) | Q(last_copil__lt=months_before(today, no_copil_months)))
-    return rows.order_by(*PLAN_SORTS.get(sort, PLAN_SORTS["territory"]), "territory", "pk")
+    last_copil = (
+        Meeting.objects.filter(plan=OuterRef("pk"), instance=Instance.COPIL, date__lte=today)
+        .order_by("-date")
+        .values("date")[:1]
+    )
+    matches = (
+        ExpressionWrapper(Q(territory__icontains=territory), output_field=BooleanField())
+        if territory
+        else Value(True)
+    )
+    rows = (
+        plans.annotate(last_copil=Subquery(last_copil), matches=matches)
+        .order_by("territory", "pk")
+        .values_list("pk", "slug", "territory", "start_year", "end_year", "last_copil", "matches")
+    )
+    figures = _plan_figures(plans, today)
+    lines, group, previous = [], 0, None
+    for rank, row in enumerate(rows):
+        line = PlanLine(*row, rank=rank)
+        line.fiches, line.progress_sum, line.progress_n, line.late = figures.get(line.pk, (0, 0, 0, 0))
+        group += line.territory != previous
+        line.territory_group, previous = group, line.territory
+        lines.append(line)
+    kept = sum(line.progress_n for line in lines)
+    totals = PlansTotals(
+        plans=len(lines),
+        fiches=sum(line.fiches for line in lines),
+        progress=round(sum(line.progress_sum for line in lines) / kept) if kept else 0,
+        late=sum(line.late for line in lines),
+    )
+    cutoff = months_before(today, no_copil_months) if no_copil_months else None
+    shown = [
+        line
+        for line in lines
+        if line.matches
+        and (not late_only or line.late > 0)
+        and (cutoff is None or line.last_copil is None or line.last_copil < cutoff)
+    ]
+    shown.sort(key=PLAN_SORTS.get(sort, PLAN_SORTS["territory"]))
+    return PlansOverview(lines=shown, totals=totals)
 
 
 # ---------------------------------------------------------------------------

@@ -21,11 +21,9 @@ from reporting.forms import DecisionForm, DecisionStatusForm, MeetingForm, Plans
 from reporting.models import CalendarFeedToken, Decision, Frequency, ReminderPreference, ReportStatus
 from reporting.overview import (
     commune_overview,
-    filtered_plans,
     plan_financing_json,
-    plan_line,
     plan_overview,
-    plans_totals,
+    plans_overview,
     readable_plan_ids,
     themed_fiches,
     themed_page,
@@ -88,16 +86,16 @@ PLANS_PER_PAGE = 50
 def plans_dashboard(request: HttpRequest) -> HttpResponse:
     """Every plan the user may read, side by side (for the CAF, every plan it signed), summed
     up in SQL, filtered, sorted and paged from the query string; the totals cover them all."""
-    plans = Plan.objects.visible_to(request.user)
     form = PlansFilterForm(request.GET or None)
     filters = form.filters()
-    page = Paginator(filtered_plans(plans, **filters), PLANS_PER_PAGE).get_page(request.GET.get("page"))
+    overview = plans_overview(Plan.objects.visible_to(request.user), **filters)
+    page = Paginator(overview.lines, PLANS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "sort": filters["sort"],
         "page": page,
-        "lines": [plan_line(plan) for plan in page],
-        "totals": plans_totals(plans),
+        "lines": page.object_list,
+        "totals": overview.totals,
         "filtered": any(value for key, value in filters.items() if key != "sort"),
         # (sort key, heading): a heading with a key sorts by it, and the other way when it does.
         "columns": [

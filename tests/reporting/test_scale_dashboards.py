@@ -190,6 +190,46 @@ def test_caf_overview_figures_sort_and_filters(client, caf_member):
     assert response.status_code == 200 and len(re.findall(r"CC du Territoire \d{4}</a>", response.text)) == 3
 
 
+def test_caf_overview_sorts_break_ties_by_territory_then_creation(client, caf_member):
+    """Every sort the form offers, with a plan whose fiches all are abandoned (no progress: first
+    from the least advanced, last from the most), two plans of the same territory (the older
+    first, whichever way the territories go) and plans without a COPIL held (last from the
+    most recent)."""
+    plans = bulk_plans(4, signatory=caf_member, fiches_per_plan=1)  # fiche 1: in progress, late
+    slug = {plan.slug: k for k, plan in enumerate(plans)}
+    for k, progress in ((0, 80), (3, 50)):
+        Action.objects.filter(plan=plans[k]).update(progress=progress)
+    Action.objects.filter(plan=plans[2]).update(status=Status.ABANDONED)
+    plans[3].territory = plans[1].territory
+    plans[3].save()
+    Meeting.objects.create(plan=plans[0], instance=Instance.COPIL, date=datetime.date(2025, 1, 1))
+    Meeting.objects.create(plan=plans[1], instance=Instance.COPIL, date=datetime.date(2024, 3, 1))
+    Meeting.objects.create(
+        plan=plans[3], instance=Instance.COPIL, date=timezone.localdate() + datetime.timedelta(days=30)
+    )
+    url = reverse("plans_dashboard")
+
+    def rows(**params):
+        html = client.get(url, params).text
+        return [slug[s] for s in re.findall(r'href="/plans/(territoire-\d{4})/tableau-de-bord/"', html)]
+
+    assert rows() == rows(sort="territory") == [0, 1, 3, 2]
+    assert rows(sort="-territory") == [2, 1, 3, 0]
+    assert rows(sort="progress") == [2, 1, 3, 0]
+    assert rows(sort="-progress") == [0, 3, 1, 2]
+    assert rows(sort="late") == [2, 0, 1, 3]
+    assert rows(sort="-late") == [0, 1, 3, 2]
+    assert rows(sort="last_copil") == [3, 2, 1, 0]
+    assert rows(sort="-last_copil") == [0, 1, 3, 2]
+    assert rows(late="on", sort="-progress") == [0, 3, 1]
+    page = text(client.get(url).text)
+    # The abandoned fiche's plan shows 0 %; the totals: (80 + 10 + 50) / 3 = 46.7 → 47 %, 3 late.
+    assert f"{plans[2].territory} 2023-2027 1 0 % 0 aucun" in page
+    assert "Plans 4 Fiches-actions 4 Avancement global 47 % Fiches en retard 3" in page
+    filtered = text(client.get(url, {"q": plans[1].territory[-4:]}).text)
+    assert "2 plans sur 4" in filtered and "Plans 4 Fiches-actions 4" in filtered
+
+
 def test_caf_overview_pages_keep_the_filters(client, caf_member):
     bulk_plans(120, signatory=caf_member, fiches_per_plan=1)
     html = client.get(reverse("plans_dashboard"), {"q": "territoire", "sort": "-territory", "page": 2}).text
