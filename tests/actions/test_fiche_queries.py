@@ -172,16 +172,18 @@ def test_the_same_queries_with_20000_history_rows_as_with_1(editor, plan):
     first = long.history.earliest()
     history = Action.history.model
     statuses = [Status.PLANNED, Status.IN_PROGRESS]
-    history.objects.bulk_create(
-        history(
-            **{
-                f.attname: getattr(first, f.attname)
-                for f in history._meta.fields
-                if f.attname != "history_id"
-            },
-        )
-        for _ in range(20_000)
-    )
+    # 20,000 copies of its first row, written by the database doubling them (15 statements)
+    # rather than built one by one in Python.
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in history._meta.fields if f.attname != "history_id")
+    table, key = qn(history._meta.db_table), qn(history._meta.pk.column)
+    copy = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE {key} "  # noqa: S608 (model names)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max({key}) FROM {table}")  # noqa: S608 (model names)
+        (top,) = cursor.fetchone()
+        cursor.execute(f"{copy} = %s", [first.history_id])
+        for have in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384):
+            cursor.execute(f"{copy} > %s ORDER BY {key} LIMIT %s", [top, min(have, 20_000 - have)])
     rows = list(
         history.objects.filter(id=long.pk).order_by("history_id").values_list("history_id", flat=True)
     )
