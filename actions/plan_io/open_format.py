@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 from simple_history.utils import bulk_create_with_history
@@ -48,7 +48,7 @@ from actions.periods import MAX_YEAR, MIN_YEAR, parse_period
 from actions.plan_io.cells import fold
 from actions.plan_io.errors import PlanFormatError
 from axes.levels import LevelWords
-from axes.models import Axis, Finding, FindingKind, Objective, Plan
+from axes.models import MANAGER_ROLES, Axis, Finding, FindingKind, Objective, Plan
 from partners.models import Organisation, OrganisationKind
 
 FORMAT = "ctg-plan/1"
@@ -1768,7 +1768,7 @@ def import_plan(
     for key, extension in EXTENSIONS.items():
         if key in data:
             report.extra += extension.apply(plan, data[key], by=by, reason=writer.reason, folder=folder)
-    _link_lineage(plan, data)
+    _link_lineage(plan, data, by)
     if created and spec.get("closed_at"):  # a backup of a renewed plan: restored read-only
         plan.closed_at = datetime.datetime.fromisoformat(spec["closed_at"])
         plan.save(update_fields=["closed_at"])
@@ -1776,11 +1776,16 @@ def import_plan(
     return report
 
 
-def _link_lineage(plan: Plan, data: dict[str, Any]) -> None:
+def _link_lineage(plan: Plan, data: dict[str, Any], by=None) -> None:
     """A backup's renewal links (Action.previous), for those whose other plan is in the
     installation; the rest come back when that plan is restored, whose file names them too.
     Never re-points a link already there. A query when the file names any, one per link set.
-    Not journaled: the link is no edit but where the fiche comes from, set by the renewal."""
+    Not journaled: the link is no edit but where the fiche comes from, set by the renewal.
+
+    A restore from the command line (`by` None) or by an installation administrator links
+    any plans; anyone else's file only reaches the plans they coordinate (or coordinated,
+    for a closed one) and changes fiches of open plans they manage only: a plan they hold
+    no such role on is neither written nor named back to them, nor told to exist."""
     previous, later = {}, {}
     for _, spec in _iter_actions(data):
         if spec.get("previous"):
@@ -1790,12 +1795,16 @@ def _link_lineage(plan: Plan, data: dict[str, Any]) -> None:
     if not (previous or later):
         return
     slugs = {plan.slug} | {slug for slug, _ in [*previous.values(), *later]}
-    fiches = {
-        (a.plan.slug, a.number): a
-        for a in Action.all_objects.filter(plan__slug__in=slugs).select_related("plan")
-    }
+    fiches_of = Action.all_objects.filter(plan__slug__in=slugs)
+    writable = None  # every plan
+    if by is not None and not by.is_superuser:
+        fiches_of = fiches_of.filter(Q(plan=plan) | Q(plan__in=Plan.objects.with_role(by, MANAGER_ROLES)))
+        writable = {plan.pk, *Plan.objects.managed_by(by).filter(slug__in=slugs).values_list("pk", flat=True)}
+    fiches = {(a.plan.slug, a.number): a for a in fiches_of.select_related("plan")}
     links = [(fiches.get((plan.slug, n)), fiches.get(ref)) for n, ref in previous.items()]
     links += [(fiches.get(ref), fiches.get((plan.slug, n))) for ref, n in later.items()]
     for action, carried in links:
-        if action is not None and carried is not None and action.previous_id is None:
+        if action is None or carried is None or action.previous_id is not None:
+            continue
+        if writable is None or action.plan_id in writable:
             Action.all_objects.filter(pk=action.pk).update(previous=carried)

@@ -4,12 +4,15 @@ identical exports."""
 
 import datetime
 import json
+import re
 
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from actions.models import Action
 from actions.plan_io import open_format
-from axes.models import Plan
+from axes.models import Plan, Role
 from partners.models import Organisation
 from reporting.models import Meeting
 from tests.factories import (
@@ -21,6 +24,7 @@ from tests.factories import (
     PlanFactory,
     StepFactory,
     UserFactory,
+    grant,
 )
 
 
@@ -118,3 +122,41 @@ def test_a_renewed_plan_comes_back_closed_and_linked_whichever_is_restored_first
         assert without_timestamps(backup(tmp_path, "seconde")) == without_timestamps(first)
         # The same files again write nothing.
         assert all(open_format.preview(data).nothing_to_do for data in first.values())
+
+
+def _import_through_the_page(client, user, data) -> None:
+    """A signed-in person uploads a JSON plan and confirms it, as on /import/."""
+    client.force_login(user)
+    answer = client.post("/import/", {"fichier": SimpleUploadedFile("plan.json", json.dumps(data).encode())})
+    pending = int(re.search(r"/import/(\d+)/", answer["Location"]).group(1))
+    client.post(f"/import/{pending}/confirmer/", {})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("coordinates_b", [False, True])
+def test_a_file_links_fiches_of_plans_its_importer_coordinates_only(client, coordinates_b):
+    """A coordinator's JSON naming another territory's fiches (previous, continued_by) neither
+    re-links that plan's fiche nor shows its title, unless they coordinate that plan too."""
+    a = PlanFactory(slug="plan-a", territory="A")
+    b = PlanFactory(slug="plan-b", territory="B", title="Plan confidentiel de B")
+    ActionFactory(plan=a, axis=AxisFactory(plan=a, number=1), number=1)
+    ActionFactory(plan=a, axis=a.axes.get(), number=2)
+    b_axis = AxisFactory(plan=b, number=1)
+    b3, b4 = ActionFactory(plan=b, axis=b_axis, number=3), ActionFactory(plan=b, axis=b_axis, number=4)
+    coordinator = grant(UserFactory(), a, Role.COORDINATOR)
+    if coordinates_b:
+        grant(coordinator, b, Role.COORDINATOR)
+    data = open_format.export_plan(a)
+    data["axes"][0]["actions"][0]["previous"] = {"plan": "plan-b", "number": 3}
+    data["axes"][0]["actions"][1]["continued_by"] = [{"plan": "plan-b", "number": 4}]
+    _import_through_the_page(client, coordinator, data)
+
+    a1 = Action.objects.get(plan=a, number=1)
+    b4.refresh_from_db()
+    renewal_page = client.get("/plans/plan-a/reconduction/").content.decode()
+    if coordinates_b:
+        assert (a1.previous_id, b4.previous.number) == (b3.pk, 2)
+        assert "Plan confidentiel de B" in renewal_page
+    else:
+        assert (a1.previous_id, b4.previous_id) == (None, None)
+        assert "Plan confidentiel de B" not in renewal_page
