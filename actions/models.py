@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import (
     CharField,
     Exists,
@@ -16,6 +16,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Concat, JSONObject
+from django.db.transaction import TransactionManagementError
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -88,6 +89,10 @@ class Versioned(models.Model):
             query = _LOCKED.setdefault(
                 cls, Prepared(lambda pk: cls.objects.select_for_update().filter(pk=pk), pk=OBJECT_ID)
             )
+        # Django refuses select_for_update outside a transaction when it builds the query;
+        # the compiled query skips that check, so it is made here.
+        if not connection.in_atomic_block:
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         found = query.run(pk=pk)
         if not found:
             raise cls.DoesNotExist(f"{cls._meta.object_name} matching query does not exist.")

@@ -115,11 +115,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation: PostgreSQL compiles any query its planner costs above jit_above_cost,
     # and the CAF overview's figures over 20,000 fiches (a few ms of work) spent ~55 ms compiling
-    # (bench/README.md, scale.py). A web page's queries are short; a URL's own options win.
-    DATABASES["default"]["OPTIONS"] = {
-        "options": "-c jit=off",
-        **DATABASES["default"].get("OPTIONS", {}),
-    }
+    # (bench/README.md, scale.py). A web page's queries are short. Added to the URL's own
+    # options (?options=-c statement_timeout=…), which keep the last word on jit too.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = " ".join(filter(None, ["-c jit=off", _pg_options.get("options", "")]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

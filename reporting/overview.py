@@ -659,7 +659,7 @@ def _financing_sum(field_name: str) -> Subquery:
     return Subquery(lines.annotate(total=Sum(field_name)).values("total"), output_field=DecimalField())
 
 
-THEMED_ORDER = ("plan__territory", "plan__start_year", "number")
+THEMED_ORDER = ("plan__territory", "plan__start_year", "number", "pk")  # pk: a total order for paging
 
 
 class IdList(Subquery):

@@ -75,13 +75,14 @@ def pytest_runtest_teardown(item, nextitem):
     """After a test that emptied the database, the rows migrations write (the installation's
     starting themes and publics) are written again, as every other test expects to find them
     whichever tests ran before it in its worker."""
-    result = yield
-    if _flushes_database(item):
-        from pytest_django.plugin import blocking_manager_key
+    try:
+        return (yield)
+    finally:  # also after a teardown that failed: the next tests still find the lists
+        if _flushes_database(item):
+            from pytest_django.plugin import blocking_manager_key
 
-        with item.config.stash[blocking_manager_key].unblock():
-            seeded_tags()
-    return result
+            with item.config.stash[blocking_manager_key].unblock():
+                seeded_tags()
 
 
 def import_val_aigo() -> Plan:
