@@ -109,6 +109,8 @@ def waiting(page, javascript):
     expect(progress).to_contain_text("En file d'attente")
     expect(bar).to_have_attribute("value", "0")
     if javascript:
+        # The page's deferred scripts run once it is parsed: wait for them, not only its text.
+        page.wait_for_load_state()
         assert page.evaluate("typeof window.htmx") == "object"
         expect(progress).to_have_attribute("hx-trigger", "every 1s")
         expect(reload_hint).to_have_count(0)  # with scripts on, <noscript> holds bare text
