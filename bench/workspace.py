@@ -39,10 +39,12 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "val-aigo.json"
 HTMX = {"HTTP_HX_REQUEST": "true"}
+FORM = "application/x-www-form-urlencoded"  # what htmx posts (the test client sends multipart)
 TRIVIAL_URL = "/bench/trivial/"  # bench/urls.py
 COMMUNE = "Villemur-sur-Tarn"
 FICHE = 12  # the fiche with the most steps tied to communes, Villemur-sur-Tarn among them
@@ -253,7 +255,7 @@ def cases_for(client, plan) -> list[Case]:
         version = Action.objects.values_list("version", flat=True).get(pk=action.pk)
         data = {"status": status, "progress": progress, "version": version}
         headers = {**HTMX, **newest_line(action)}
-        return lambda: client.post(status_url, data, **headers)
+        return lambda: client.post(status_url, urlencode(data), content_type=FORM, **headers)
 
     return [
         Case("trivial", "page triviale (GET)", lambda: lambda: client.get(TRIVIAL_URL)),
@@ -416,7 +418,7 @@ def fiche_cases(client, plan, number: int, label: str) -> list[Case]:
         version = Action.objects.values_list("version", flat=True).get(pk=action.pk)
         data = {"status": status, "progress": progress, "version": version}
         headers = {**HTMX, **newest_line(action)}
-        return lambda: client.post(status_url, data, **headers)
+        return lambda: client.post(status_url, urlencode(data), content_type=FORM, **headers)
 
     return [
         Case("trivial", f"page triviale [{label}]", lambda: lambda: client.get(TRIVIAL_URL)),
