@@ -77,11 +77,7 @@ _STAND_INS = {
     "theme": "\x1ftheme\x1f",
     "audience": "\x1faudience\x1f",
 }
-_COUNTS = {
-    "shown": Count("pk"),
-    "late": Count("pk", filter=Q(is_late=True)),
-    **{status.value: Count("pk", filter=Q(status=status)) for status in Status},
-}
+_BY_STATUS = {status.value: Count("pk", filter=Q(status=status)) for status in Status}
 
 
 def _matching(plan, today, until, **filters):
@@ -89,9 +85,9 @@ def _matching(plan, today, until, **filters):
 
 
 def _counts(**values):
-    """How many fiches match, how many of them are late, how many in each status: one row (the
-    plan's), none when nothing matches."""
-    return _matching(**values).order_by().values("plan").annotate(**_COUNTS)
+    """How many fiches match, how many of them are late, how many in each status
+    (ActionQuerySet.figures): one row (the plan's), none when nothing matches."""
+    return _matching(**values).figures(values["today"], by="plan", **_BY_STATUS)
 
 
 def _page_of_fiches(limit=None, offset=0, **values):
@@ -130,9 +126,9 @@ def fiches_list(plan: Plan, form, page_number, today: datetime.date) -> dict:
     comes from `readable_plan`). Two queries besides the form's; one when nothing matches."""
     filters = form.filters()
     values = {"plan": plan.pk, "today": today, "until": today + datetime.timedelta(days=DUE_SOON_DAYS)}
-    counts = (_run("counts", filters, **values) or [dict.fromkeys(_COUNTS, 0)])[0]
+    counts = (_run("counts", filters, **values) or [dict.fromkeys(["fiches", "late", *_BY_STATUS], 0)])[0]
     paginator = Paginator((), PER_PAGE)
-    paginator.count = counts["shown"]  # counted already with the figures: no COUNT(*)
+    paginator.count = counts["fiches"]  # counted already with the figures: no COUNT(*)
     try:  # as Paginator.get_page
         number = paginator.validate_number(page_number)
     except PageNotAnInteger:
@@ -140,14 +136,14 @@ def fiches_list(plan: Plan, form, page_number, today: datetime.date) -> dict:
     except EmptyPage:
         number = paginator.num_pages
     rows = []
-    if counts["shown"]:
+    if counts["fiches"]:
         rows = _run("page", filters, **values, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     for action in rows:
         action.plan = plan
     return {
         "page": Page(rows, number, paginator),
         "actions": rows,
-        "shown": counts["shown"],
+        "shown": counts["fiches"],
         "total": plan.fiche_total,
         "status_counts": [(status.label, counts[status.value]) for status in Status],
         "late_count": counts["late"],

@@ -267,6 +267,26 @@ class ActionQuerySet(models.QuerySet):
     def overdue(self, today: datetime.date | None = None):
         return self.with_deadline(today).filter(is_late=True)
 
+    def figures(self, today: datetime.date | None = None, *, by: str | None = None, **more):
+        """What a list says of all its fiches, whatever page it shows: `fiches` (how many),
+        `progress_sum` and `progress_n` (the progress added up over those not abandoned, and
+        their number: the mean is theirs), `late` (with_deadline's rule), and the aggregates
+        given in `more`. Grouped by the field `by`: a values() queryset, a row per value (lazy,
+        so that actions/prepared.py can compile it with `today` bound); without `by`: a dict
+        over them all. One query."""
+        kept = ~Q(status=Status.ABANDONED)
+        figures = {
+            "fiches": models.Count("pk"),
+            "progress_sum": models.Sum("progress", filter=kept),
+            "progress_n": models.Count("pk", filter=kept),
+            "late": models.Count("pk", filter=Q(is_late=True)),
+            **more,
+        }
+        fiches = self.order_by().with_deadline(today)
+        if by is None:
+            return fiches.aggregate(**figures)
+        return fiches.values(by).annotate(**figures)
+
     def concerning(self, organisation):
         """Fiches an organisation pilots, is partner of, or has steps in (its commune's).
 

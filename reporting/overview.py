@@ -550,19 +550,10 @@ def _plan_figures(plan_ids: list[int], today: datetime.date) -> dict[int, tuple[
     `plan_ids`: the lateness is worked out once per fiche, for the rows and the totals alike.
     The plans come as a list, not as the permission rule's subquery, so that the database knows
     how many fiches it reads (see themed_fiches). One query (none without plans)."""
-    kept = ~Q(status=Status.ABANDONED)
     grouped = (
         Action.objects.filter(plan__in=plan_ids)
-        .with_deadline(today)
-        .order_by()
-        .values("plan")
-        .annotate(
-            n=Count("pk"),
-            progress_sum=Sum("progress", filter=kept),
-            progress_n=Count("pk", filter=kept),
-            n_late=Count("pk", filter=Q(is_late=True)),
-        )
-        .values_list("plan", "n", "progress_sum", "progress_n", "n_late")
+        .figures(today, by="plan")
+        .values_list("plan", "fiches", "progress_sum", "progress_n", "late")
     )
     return {plan: (n, total or 0, counted, late) for plan, n, total, counted, late in grouped}
 
@@ -721,18 +712,7 @@ def themed_totals(fiches, today: datetime.date | None = None) -> dict:
     """What the theme's page says of all its fiches, whatever page is shown: how many, in how
     many plans, their mean progress (abandoned ones aside), how many late, and their financing
     added up. Two aggregates in SQL, whatever the number of fiches and plans."""
-    kept = ~Q(status=Status.ABANDONED)
-    figures = (
-        fiches.order_by()
-        .with_deadline(today)
-        .aggregate(
-            fiches=Count("pk"),
-            plans=Count("plan", distinct=True),
-            progress_sum=Sum("progress", filter=kept),
-            progress_n=Count("pk", filter=kept),
-            late=Count("pk", filter=Q(is_late=True)),
-        )
-    )
+    figures = fiches.figures(today, plans=Count("plan", distinct=True))
     money = Financing.objects.filter(action__in=fiches.order_by().values("pk")).aggregate(
         planned=Sum("planned"), granted=Sum("granted"), spent=Sum("spent")
     )
