@@ -29,9 +29,25 @@ document.addEventListener("htmx:oobBeforeSwap", function (event) {
   if (!incoming || !incoming.getAttribute || !list || list.id !== "journal-lignes") return;
   var keep = incoming.getAttribute("data-keep-from");
   if (!keep) return;
+  // Two writes sent before the first answer came back carry the same key, so the second
+  // answer brings the first one's lines again, and answers may arrive in any order: each
+  // line is put where its key sorts (newest first), once. Lines of one change share a key.
+  var current = Array.prototype.slice.call(list.children);
+  var shown = {};
+  current.forEach(function (line) { shown[line.getAttribute("data-key") || ""] = true; });
+  Array.prototype.slice.call(incoming.children).forEach(function (line) {
+    var key = line.getAttribute("data-key") || "";
+    if (shown[key]) return;
+    var older = null;
+    for (var i = 0; i < current.length && !older; i++) {
+      if ((current[i].getAttribute("data-key") || "") < key) older = current[i];
+    }
+    list.insertBefore(line, older);
+  });
   Array.prototype.slice.call(list.children).forEach(function (line) {
     if ((line.getAttribute("data-key") || "") < keep) line.remove();
   });
+  event.detail.shouldSwap = false;
 });
 
 // After every htmx swap, one contract for the whole app (templates set it, this file obeys):

@@ -203,11 +203,16 @@ def test_the_same_queries_with_20000_history_rows_as_with_1(editor, plan):
 
 
 def applied(page_lines: list, answer: str) -> list:
-    """The journal's lines once the answer is applied as htmx and app.js apply it: the new
-    lines on top, the lines older than data-keep-from removed."""
+    """The journal's lines once the answer is applied as app.js applies it: each line not
+    shown yet where its key sorts (newest first), the lines older than data-keep-from removed."""
     keep = re.search(r'<ol id="journal-lignes" hx-swap-oob="afterbegin" data-keep-from="([^"]+)"', answer)
     assert keep, answer
-    return journal_lines(answer) + [line for line in page_lines if line[0] >= keep.group(1)]
+    shown = {key for key, _ in page_lines}
+    new = [line for line in journal_lines(answer) if line[0] not in shown]
+    merged = sorted(
+        page_lines + new, key=lambda line: line[0], reverse=True
+    )  # stable: a key's lines keep their order
+    return [line for line in merged if line[0] >= keep.group(1)]
 
 
 def test_after_a_write_the_journal_gets_its_new_lines_only_and_agrees_with_a_fresh_page(editor, plan):
@@ -413,3 +418,38 @@ def test_no_duplicate_ids_and_no_microseconds(editor, plan):
         assert duplicates == [], modifier
         for value in re.findall(r'<time datetime="([^"]+)"', page):
             assert "." not in value, value
+
+
+@pytest.mark.parametrize("answers_arrive", ["in order", "out of order"])
+def test_two_writes_sent_before_either_answer_make_the_journal_a_fresh_page_shows(
+    editor, plan, answers_arrive
+):
+    """A status change and a note sent from the same page before the first answer came back
+    (both with the page's newest key): the second answer brings the first one's lines again;
+    applied in either order, each line shows once, in a fresh page's order."""
+    action = plan.actions.get(number=5)
+    page = editor.get(fiche(plan, 5)).text
+    lines = journal_lines(page)
+    newest = {"HTTP_X_JOURNAL_NEWEST": lines[0][0]}
+    action.refresh_from_db()
+    answers = [
+        editor.post(
+            url(action, "action_status"),
+            {"status": "in_progress", "progress": 30, "version": action.version},
+            **HTMX,
+            **newest,
+        ),
+        editor.post(
+            url(action, "note_create"),
+            {"date": "2026-11-01", "text": "Réunion avec la commune", "kind": ""},
+            **HTMX,
+            **newest,
+        ),
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    if answers_arrive == "out of order":
+        answers.reverse()
+    for answer in answers:
+        lines = applied(lines, answer.text)
+    assert lines == journal_lines(editor.get(fiche(plan, 5)).text)
+    assert sum("Statut : à venir → en cours" in text for _, text in lines) == 1
