@@ -96,7 +96,7 @@ class JournalEntry:
 
 
 # "20261130215418123456-000000004242": the moment in UTC to the microsecond, then the row.
-KEY = re.compile(r"\d{20}-\d{12,19}")
+KEY = re.compile(r"[0-9]{20}-[0-9]{12,19}")  # ASCII digits only: the header comes from the browser
 
 
 def entry_key(at: datetime.datetime, row: int) -> str:
