@@ -19,16 +19,21 @@ class Instance(models.TextChoices):
 
 
 class MeetingQuerySet(models.QuerySet):
+    def copils_held(self, today: datetime.date):
+        """The COPILs held by `today`, the last first: the first is the reference date of "what
+        changed since the last COPIL" (the screen, the PDF and the CAF overview alike)."""
+        return self.filter(instance=Instance.COPIL, date__lte=today).order_by("-date", "-pk")
+
+    def copils_to_come(self, today: datetime.date):
+        """The COPILs after `today`, the next first."""
+        return self.filter(instance=Instance.COPIL, date__gt=today).order_by("date", "pk")
+
     def last_copil(self, plan: Plan, today: datetime.date | None = None):
-        """The last COPIL held: the reference date of "what changed since the last COPIL"."""
-        today = today or timezone.localdate()
-        return (
-            self.filter(plan=plan, instance=Instance.COPIL, date__lte=today).order_by("-date", "-pk").first()
-        )
+        """The last COPIL held (copils_held). One query."""
+        return self.filter(plan=plan).copils_held(today or timezone.localdate()).first()
 
     def next_copil(self, plan: Plan, today: datetime.date | None = None):
-        today = today or timezone.localdate()
-        return self.filter(plan=plan, instance=Instance.COPIL, date__gt=today).order_by("date", "pk").first()
+        return self.filter(plan=plan).copils_to_come(today or timezone.localdate()).first()
 
 
 class Meeting(models.Model):
@@ -50,7 +55,7 @@ class Meeting(models.Model):
         verbose_name = "réunion de pilotage"
         verbose_name_plural = "réunions de pilotage"
         ordering = ["-date", "-pk"]
-        # Serves MeetingQuerySet.last_copil(): the latest COPIL of a plan.
+        # Serves MeetingQuerySet.copils_held() (last_copil, the CAF overview): a plan's latest COPIL.
         indexes = [models.Index(fields=["plan", "instance", "date"], name="meeting_plan_instance_date")]
 
     def __str__(self) -> str:

@@ -38,7 +38,7 @@ from axes.levels import by_objective
 from axes.models import Axis, Plan
 from partners.models import Organisation
 from reporting import charts
-from reporting.models import Decision, Instance, Meeting
+from reporting.models import Decision, Meeting
 from reporting.snapshot import (
     CalendarLine,
     Fiche,
@@ -353,10 +353,11 @@ def _by_axis_rows(plan: Plan, axes: list[AxisSummary], figure) -> list[charts.Ro
 
 
 def _copils(plan: Plan, today: datetime.date) -> tuple[Meeting | None, Meeting | None]:
-    """The last COPIL held (Meeting.objects.last_copil) and the next one, in one query."""
-    copils = Meeting.objects.filter(plan=plan, instance=Instance.COPIL)
-    last = copils.filter(date__lte=today).order_by("-date", "-pk").values("pk")[:1]
-    upcoming = copils.filter(date__gt=today).order_by("date", "pk").values("pk")[:1]
+    """The last COPIL held and the next one (Meeting.objects.copils_held, copils_to_come), in one
+    query."""
+    copils = Meeting.objects.filter(plan=plan)
+    last = copils.copils_held(today).values("pk")[:1]
+    upcoming = copils.copils_to_come(today).values("pk")[:1]
     found = list(copils.filter(Q(pk__in=last) | Q(pk__in=upcoming)))
     return (
         next((m for m in found if m.date <= today), None),
@@ -597,11 +598,7 @@ def plans_overview(
     order of their territories (with their last COPIL held and whether the territory filter
     matches, the database's own `icontains`), then the figures of those plans grouped by plan."""
     today = today or timezone.localdate()
-    last_copil = (
-        Meeting.objects.filter(plan=OuterRef("pk"), instance=Instance.COPIL, date__lte=today)
-        .order_by("-date")
-        .values("date")[:1]
-    )
+    last_copil = Meeting.objects.filter(plan=OuterRef("pk")).copils_held(today).values("date")[:1]
     matches = (
         ExpressionWrapper(Q(territory__icontains=territory), output_field=BooleanField())
         if territory
