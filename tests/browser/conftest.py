@@ -34,6 +34,22 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(params=[True, False], ids=["js", "sans-js"])
+def javascript(request):
+    """Scripts on, then off: a module whose pytestmark says `usefixtures("javascript")` runs
+    each of its tests both ways (a test may narrow it with parametrize), and its pages with them
+    (browser_context_args below)."""
+    return request.param
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, request):
+    """The pages of a test that runs with `javascript` follow it; other tests keep Playwright's."""
+    if "javascript" not in request.fixturenames:
+        return browser_context_args
+    return {**browser_context_args, "java_script_enabled": request.getfixturevalue("javascript")}
+
+
 @pytest.fixture
 def reader(django_user_model, val_aigo):
     """Like the suite's reader, with a password we know to type in the form."""

@@ -10,7 +10,12 @@ from axes.models import Role
 from tests.browser.pages import axe_violations, describe, sign_in_and_open
 from tests.factories import IndicatorFactory, IndicatorValueFactory, UserFactory, grant
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Scripts on and off for each test unless it narrows them (tests/browser/conftest.py, javascript).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("javascript"),
+]
 
 FICHE = "/plans/val-aigo/fiches/1/"
 
@@ -163,16 +168,6 @@ def test_the_note_field_is_at_most_twenty_tab_stops_from_the_top(
         presses += 1
     assert page.evaluate("document.activeElement.matches('#notes textarea')")
     assert presses <= 20, presses
-
-
-@pytest.fixture(params=[True, False], ids=["js", "sans-js"])
-def javascript(request):
-    return request.param
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args, javascript):
-    return {**browser_context_args, "java_script_enabled": javascript}
 
 
 def test_a_deletion_asks_first(page, live_server, coordinator, val_aigo, javascript):

@@ -16,7 +16,12 @@ from partners.models import Organisation
 from tests.browser.pages import axe_violations, describe, sign_in_and_open, upload_plan
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Scripts on and off for each test unless it narrows them (tests/browser/conftest.py, javascript).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("javascript"),
+]
 
 # Filled in by hand from the blank template: see tests/assets/make_plan_coteaux.py.
 PLAN_COTEAUX = Path(__file__).resolve().parent.parent / "assets" / "plan-coteaux.xlsx"
@@ -24,16 +29,6 @@ SLUG = "coteaux-girou"
 CAF = "Caisse d'allocations familiales de la Haute-Garonne"
 # Tied to fiche 8 through its steps only: it pilots nothing and partners nothing.
 CASTELFORT = "Castelfort-du-Girou"
-
-
-@pytest.fixture(params=[True, False], ids=["js", "sans-js"])
-def javascript(request):
-    return request.param
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args, javascript):
-    return {**browser_context_args, "java_script_enabled": javascript}
 
 
 @pytest.fixture

@@ -9,19 +9,14 @@ from axes.models import Role
 from tests.browser.pages import sign_in_and_open
 from tests.factories import UserFactory, audience, grant, theme
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Scripts on and off for each test unless it narrows them (tests/browser/conftest.py, javascript).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("javascript"),
+]
 
 FICHE = "/plans/val-aigo/fiches/1/"
-
-
-@pytest.fixture(params=[True, False], ids=["js", "sans-js"])
-def javascript(request):
-    return request.param
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args, javascript):
-    return {**browser_context_args, "java_script_enabled": javascript}
 
 
 def test_ticking_themes_writes_a_journal_line(page, live_server, val_aigo, javascript):

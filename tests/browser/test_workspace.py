@@ -12,21 +12,16 @@ from partners.models import Organisation
 from tests.browser.pages import axe_violations, describe, sign_in_and_open
 from tests.factories import UserFactory, grant
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Scripts on and off for each test unless it narrows them (tests/browser/conftest.py, javascript).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("javascript"),
+]
 
 LIST = "/plans/val-aigo/fiches/"
 FICHE_LINKS = 'table a[href^="/plans/val-aigo/fiches/"]'
 PS_JEUNES = "Mettre en place la PS jeunes"
-
-
-@pytest.fixture(params=[True, False], ids=["js", "sans-js"])
-def javascript(request):
-    return request.param
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args, javascript):
-    return {**browser_context_args, "java_script_enabled": javascript}
 
 
 @pytest.fixture
