@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/themes.py [--rounds N] [--plans 1 200]
 
-Builds, for each size, that many plans signed by one CAF (20 fiches each, half of them tagged
-"Parentalité", each with two financing lines), then times through django.test.Client, signed
-in as the CAF's officer: a trivial page of the same process, the theme's page
+Builds, for each size, that many plans signed by one CAF (tests/scale.py's bulk_plans: 20 fiches
+each, half of them tagged "Parentalité", each with two financing lines and a calendar entry of
+2024), then times through django.test.Client, signed in as the CAF's officer: a trivial page of
+the same process, the theme's page
 (/thematiques/parentalite/, first page of 50 fiches, and its last page) and one plan's
 dashboard (financing totals included); then, signed in as the coordinator of the first plan
 alone, the theme's page (its 10 fiches among all the installation's). Prints medians in ms,
@@ -29,41 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.workspace import TRIVIAL_URL, django_for_bench  # noqa: E402
 
 FICHES = 20
+FIRST_SLUG = "territoire-0000"  # tests/scale.py:bulk_plans' first plan
 
 
 def build(n_plans: int, caf, parentalite, start: int) -> str:
-    from actions.models import Action, Financing
-    from axes.models import Axis, Plan
-
-    plans = Plan.objects.bulk_create(
-        Plan(
-            slug=f"t{start + i}",
-            title="CTG",
-            territory=f"Territoire {start + i:04d}",
-            start_year=2023,
-            end_year=2027,
-        )
-        for i in range(n_plans)
-    )
-    Plan.signatories.through.objects.bulk_create(
-        Plan.signatories.through(plan=p, organisation=caf) for p in plans
-    )
-    axes = Axis.objects.bulk_create(Axis(plan=p, number=1, title="Familles") for p in plans)
-    actions = Action.objects.bulk_create(
-        Action(plan=a.plan, axis=a, number=k, title=f"Fiche {k}", fiche_title="F")
-        for a in axes
-        for k in range(1, FICHES + 1)
-    )
-    Action.themes.through.objects.bulk_create(
-        Action.themes.through(action=a, theme=parentalite) for a in actions if a.number % 2
-    )
-    Financing.objects.bulk_create(
-        Financing(action=a, funder=funder, year=2025, planned=1000 * a.number)
-        for a in actions
-        for funder in ("CAF 31", "Commune")
-    )
     from django.db import connection
 
+    from tests.scale import bulk_plans
+
+    plans = bulk_plans(n_plans, signatory=caf, fiches_per_plan=FICHES, first=start, theme=parentalite)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -111,11 +86,11 @@ def main() -> None:
             client.force_login(officer)
             coordinator = Client()
             for n in args.plans:
-                slug = build(n - built, caf, parentalite, built) if n > built else "t0"
+                slug = build(n - built, caf, parentalite, built) if n > built else FIRST_SLUG
                 if not built:
-                    one = get_user_model().objects.create_user("coordination-t0")
+                    one = get_user_model().objects.create_user("coordination-premier-plan")
                     PlanRole.objects.create(
-                        plan_id=Plan.objects.get(slug="t0").pk, user=one, role=Role.COORDINATOR
+                        plan_id=Plan.objects.get(slug=FIRST_SLUG).pk, user=one, role=Role.COORDINATOR
                     )
                     coordinator.force_login(one)
                 built = max(built, n)

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import datetime
 
-from actions.models import IMPORT_REASON, Action, ActionPartner, CalendarEntry, Note, Status, Step
+from actions.models import (
+    IMPORT_REASON,
+    Action,
+    ActionPartner,
+    CalendarEntry,
+    Financing,
+    Note,
+    Status,
+    Step,
+    Theme,
+)
 from axes.models import Axis, Plan
 from partners.models import Organisation, OrganisationKind
 from tests.factories import OrganisationFactory, PlanFactory, create_with_history
@@ -93,10 +103,16 @@ def bulk_plan(n_fiches: int, *, n_axes: int = 6) -> Plan:
 
 
 def bulk_plans(
-    n_plans: int, *, signatory: Organisation, fiches_per_plan: int = 3, first: int = 0
+    n_plans: int,
+    *,
+    signatory: Organisation,
+    fiches_per_plan: int = 3,
+    first: int = 0,
+    theme: Theme | None = None,
 ) -> list[Plan]:
     """`n_plans` small plans signed by `signatory` (a CAF), each with one axis and a few fiches,
-    one calendar entry each (some late), and no COPIL."""
+    one calendar entry each (some late), and no COPIL. With a `theme`: the odd-numbered fiches
+    tagged with it, and every fiche financed by two lines of 2025 (the CAF's, the commune's)."""
     plans = Plan.objects.bulk_create(
         [
             Plan(
@@ -136,6 +152,15 @@ def bulk_plans(
             for a in actions
         ]
     )
+    if theme is not None:
+        Action.themes.through.objects.bulk_create(
+            Action.themes.through(action=a, theme=theme) for a in actions if a.number % 2
+        )
+        Financing.objects.bulk_create(
+            Financing(action=a, funder=funder, year=2025, planned=1000 * a.number)
+            for a in actions
+            for funder in ("CAF 31", "Commune")
+        )
     return plans
 
 

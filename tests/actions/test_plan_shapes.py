@@ -34,7 +34,7 @@ from axes.models import Plan, Role
 from partners.models import Membership, Organisation
 from reporting.reports import build_report
 from tests.actions.importing import ods_of
-from tests.factories import UserFactory, grant, seeded_tags
+from tests.factories import UserFactory, grant
 from tests.pdf import pdf_text
 
 AXE = re.compile(r"\baxes?\b", re.IGNORECASE)
@@ -488,7 +488,6 @@ FINANCING_SHEETS = {
 
 
 def test_a_plan_with_financing_and_plan_level_partners_round_trips_and_adds_up(client, db):
-    seeded_tags()
     content = filled_template(FINANCING_PLAN, FINANCING_SHEETS)
     report = open_format.import_plan(spreadsheet.read_document("serac.xlsx", content), filename="serac.xlsx")
     # Every organisation of the sheet is created, named by a fiche or not.
