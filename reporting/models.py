@@ -386,3 +386,54 @@ class Document(models.Model):
         if self.note_id:
             return f"la note du {self.note.date:%d/%m/%Y} de l'action {self.action.number}"
         return f"l'action {self.action.number}"
+
+
+class WrittenBySQL(models.Model):
+    """A table only SQL writes (reporting/figures.py): a Django instance, possibly read before
+    the last write, must never save it back."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} est écrite par reporting/figures.py seulement.")
+
+
+class PlanChanges(WrittenBySQL):
+    """How many writes the rows a plan's figures are made of have seen: its fiches, their
+    calendar entries, its meetings. Counted by database triggers (reporting/figures.py), so
+    that no write escapes it, whatever makes it (a form, the admin, an import's bulk writes,
+    a queryset's update(), a delete); never written by Django. No foreign key: a plan's
+    deletion writes its fiches' rows here on its way, and the number alone means nothing."""
+
+    plan = models.OneToOneField(
+        Plan, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "compteur d'écritures d'un plan"
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} : {self.n}"
+
+
+class PlanFigures(WrittenBySQL):
+    """A plan's figures as the CAF overview shows them, kept between requests: computed for
+    `day` (lateness and "COPIL held" depend on the day) when the plan's PlanChanges stood at
+    `changes`; either moved on, they are computed again (reporting/figures.py)."""
+
+    plan = models.OneToOneField(Plan, primary_key=True, on_delete=models.CASCADE, related_name="figures")
+    fiches = models.PositiveIntegerField(default=0)
+    progress_sum = models.PositiveIntegerField(default=0)  # over the fiches not abandoned
+    progress_n = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+    last_copil = models.DateField(null=True)
+    day = models.DateField()
+    changes = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = "chiffres d'un plan (vue d'ensemble)"
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} le {self.day:%d/%m/%Y}"

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
-    BooleanField,
     CharField,
     Count,
     DecimalField,
     ExpressionWrapper,
+    F,
     FilteredRelation,
+    FloatField,
     IntegerField,
     JSONField,
     OuterRef,
@@ -27,17 +28,18 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from actions.forms import DUE_SOON_DAYS
-from actions.models import Action, Financing, Status, Step, Theme, json_rows
+from actions.models import Action, Financing, JSONList, Status, Step, Theme, json_rows
 from axes.levels import by_objective
 from axes.models import Axis, Plan
 from partners.models import Organisation
 from reporting import charts
+from reporting.figures import counter as write_counter
+from reporting.figures import refresh as refresh_figures
 from reporting.models import Decision, Meeting
 from reporting.snapshot import (
     CalendarLine,
@@ -502,8 +504,7 @@ def commune_overview(plan: Plan, commune: Organisation) -> CommuneOverview:
 
 @dataclass
 class PlanLine:
-    """One plan of the overview: what its row shows, and its place in the SQL order of
-    territories (`rank`, ties broken by pk), on which every sort breaks its ties."""
+    """One plan of the overview, as its row shows it."""
 
     pk: int
     slug: str
@@ -511,24 +512,16 @@ class PlanLine:
     start_year: int
     end_year: int
     last_copil: datetime.date | None
-    matches: bool
-    rank: int
-    fiches: int = 0
-    progress_sum: int = 0
-    progress_n: int = 0
-    late: int = 0
-    territory_group: int = 0  # the same for equal territories, rising in `rank`'s order
+    fiches: int
+    progress_sum: int
+    progress_n: int
+    late: int
 
     @property
     def progress(self) -> int:
         """The plan's overall progress (see average_progress): the mean over its fiches not
         abandoned, rounded; 0 when there is none."""
         return round(self.progress_sum / self.progress_n) if self.progress_n else 0
-
-    @property
-    def mean(self) -> float | None:
-        """The unrounded mean the overview sorts by; None when no fiche counts."""
-        return self.progress_sum / self.progress_n if self.progress_n else None
 
 
 @dataclass
@@ -539,24 +532,40 @@ class PlansTotals:
     late: int
 
 
+LINE_FIELDS = (
+    "pk",
+    "slug",
+    "territory",
+    "start_year",
+    "end_year",
+    "figures__last_copil",
+    "figures__fiches",
+    "figures__progress_sum",
+    "figures__progress_n",
+    "figures__late",
+)
+
+
+class PlanLines:
+    """The overview's plans, filtered and sorted, as a Paginator takes them: their number was
+    counted with the totals, and a slice reads only its rows (one query; none for no row)."""
+
+    def __init__(self, queryset, count: int):
+        self.queryset, self.count = queryset, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: slice) -> list[PlanLine]:
+        if index.start is not None and index.start >= (index.stop if index.stop is not None else self.count):
+            return []
+        return [PlanLine(*row) for row in self.queryset[index]]
+
+
 @dataclass
 class PlansOverview:
-    lines: list[PlanLine]  # filtered and sorted, to be paged
+    lines: PlanLines  # filtered and sorted, to be paged
     totals: PlansTotals  # over every plan given, whatever the filters
-
-
-def _plan_figures(plan_ids: list[int], today: datetime.date) -> dict[int, tuple[int, int, int, int]]:
-    """Each plan's (fiches in force, progress sum and count over those not abandoned, late
-    fiches by ActionQuerySet.with_deadline's rule), one GROUP BY over the fiches of the plans of
-    `plan_ids`: the lateness is worked out once per fiche, for the rows and the totals alike.
-    The plans come as a list, not as the permission rule's subquery, so that the database knows
-    how many fiches it reads (see themed_fiches). One query (none without plans)."""
-    grouped = (
-        Action.objects.filter(plan__in=plan_ids)
-        .figures(today, by="plan")
-        .values_list("plan", "fiches", "progress_sum", "progress_n", "late")
-    )
-    return {plan: (n, total or 0, counted, late) for plan, n, total, counted, late in grouped}
 
 
 def months_before(day: datetime.date, months: int) -> datetime.date:
@@ -565,22 +574,40 @@ def months_before(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
-# The overview's sort keys (query string `sort`), each a key on a PlanLine; ties by territory
-# then pk, the SQL order `rank` records (the database's collation decides, not Python's).
+# The unrounded mean progress the overview sorts by; NULL when no fiche counts.
+_MEAN = ExpressionWrapper(
+    Cast("figures__progress_sum", FloatField()) / NullIf("figures__progress_n", 0),
+    output_field=FloatField(),
+)
+
+# The overview's sort keys (query string `sort`); every one breaks its ties by territory (in
+# the database's collation) then by pk, the order of creation. No progress (every fiche
+# abandoned) and no COPIL held come first in the rising order, last in the falling one.
 PLAN_SORTS = {
-    "territory": lambda line: line.rank,
-    "-territory": lambda line: (-line.territory_group, line.pk),
-    "progress": lambda line: (line.mean is not None, line.mean or 0, line.rank),
-    "-progress": lambda line: (line.mean is None, -(line.mean or 0), line.rank),
-    "late": lambda line: (line.late, line.rank),
-    "-late": lambda line: (-line.late, line.rank),
-    "last_copil": lambda line: (line.last_copil is not None, line.last_copil or datetime.date.min, line.rank),
-    "-last_copil": lambda line: (
-        line.last_copil is None,
-        -(line.last_copil or datetime.date.min).toordinal(),
-        line.rank,
-    ),
+    "territory": (F("territory").asc(),),
+    "-territory": (F("territory").desc(),),
+    "progress": (F("mean").asc(nulls_first=True),),
+    "-progress": (F("mean").desc(nulls_last=True),),
+    "late": (F("figures__late").asc(),),
+    "-late": (F("figures__late").desc(),),
+    "last_copil": (F("figures__last_copil").asc(nulls_first=True),),
+    "-last_copil": (F("figures__last_copil").desc(nulls_last=True),),
 }
+
+
+def _plans_figures(plans, shown: Q, today: datetime.date) -> dict:
+    """The totals of `plans` from their kept figures, how many of them `shown` keeps, and the
+    ids of those whose figures are missing or stale (reporting/figures.py). One query."""
+    stale = Q(figures=None) | ~Q(figures__day=today) | ~Q(figures__changes=write_counter())
+    return plans.order_by().aggregate(
+        plans=Count("pk"),
+        fiches=Sum("figures__fiches"),
+        progress_sum=Sum("figures__progress_sum"),
+        progress_n=Sum("figures__progress_n"),
+        late=Sum("figures__late"),
+        shown=Count("pk", filter=shown) if shown else Count("pk"),
+        stale=JSONList("pk", filter=stale),
+    )
 
 
 def plans_overview(
@@ -592,49 +619,39 @@ def plans_overview(
     sort: str = "territory",
     today: datetime.date | None = None,
 ) -> PlansOverview:
-    """The overview of `plans` (a queryset: the CAF's): every plan's figures aggregated in SQL,
-    their totals summed from the same rows, the rows filtered and sorted, to be paged (only a
-    page of them is drawn). Two queries whatever the number of plans: the plans in the SQL
-    order of their territories (with their last COPIL held and whether the territory filter
-    matches, the database's own `icontains`), then the figures of those plans grouped by plan."""
+    """The overview of `plans` (a queryset: the CAF's), read in SQL from each plan's kept
+    figures (reporting/figures.py: computed again for the plans written to since, or on a new
+    day): the totals over them all and the number the filters keep in one query, then a page
+    of them, filtered and sorted, when the paginator slices `lines`. Two queries whatever the
+    number of plans; two more (the stale plans' figures computed and kept in one, the totals
+    read again) on a request that finds some stale."""
     today = today or timezone.localdate()
-    last_copil = Meeting.objects.filter(plan=OuterRef("pk")).copils_held(today).values("date")[:1]
-    matches = (
-        ExpressionWrapper(Q(territory__icontains=territory), output_field=BooleanField())
-        if territory
-        else Value(True)
-    )
-    rows = (
-        plans.annotate(last_copil=Subquery(last_copil), matches=matches)
-        .order_by("territory", "pk")
-        .values_list("pk", "slug", "territory", "start_year", "end_year", "last_copil", "matches")
-    )
-    lines, group, previous = [], 0, None
-    for rank, row in enumerate(rows):
-        line = PlanLine(*row, rank=rank)
-        group += line.territory != previous
-        line.territory_group, previous = group, line.territory
-        lines.append(line)
-    figures = _plan_figures([line.pk for line in lines], today)
-    for line in lines:
-        line.fiches, line.progress_sum, line.progress_n, line.late = figures.get(line.pk, (0, 0, 0, 0))
-    kept = sum(line.progress_n for line in lines)
+    shown = Q()
+    if territory:
+        shown &= Q(territory__icontains=territory)  # the database's own icontains
+    if late_only:
+        shown &= Q(figures__late__gt=0)
+    if no_copil_months:
+        cutoff = months_before(today, no_copil_months)
+        shown &= Q(figures__last_copil=None) | Q(figures__last_copil__lt=cutoff)
+    found = _plans_figures(plans, shown, today)
+    if found["stale"]:
+        refresh_figures(found["stale"], today)
+        found = _plans_figures(plans, shown, today)
+    kept = found["progress_n"] or 0
     totals = PlansTotals(
-        plans=len(lines),
-        fiches=sum(line.fiches for line in lines),
-        progress=round(sum(line.progress_sum for line in lines) / kept) if kept else 0,
-        late=sum(line.late for line in lines),
+        plans=found["plans"],
+        fiches=found["fiches"] or 0,
+        progress=round((found["progress_sum"] or 0) / kept) if kept else 0,
+        late=found["late"] or 0,
     )
-    cutoff = months_before(today, no_copil_months) if no_copil_months else None
-    shown = [
-        line
-        for line in lines
-        if line.matches
-        and (not late_only or line.late > 0)
-        and (cutoff is None or line.last_copil is None or line.last_copil < cutoff)
-    ]
-    shown.sort(key=PLAN_SORTS.get(sort, PLAN_SORTS["territory"]))
-    return PlansOverview(lines=shown, totals=totals)
+    lines = (
+        plans.filter(shown)
+        .annotate(mean=_MEAN)
+        .order_by(*PLAN_SORTS.get(sort, PLAN_SORTS["territory"]), "territory", "pk")
+        .values_list(*LINE_FIELDS)
+    )
+    return PlansOverview(lines=PlanLines(lines, found["shown"]), totals=totals)
 
 
 # ---------------------------------------------------------------------------
