@@ -525,3 +525,41 @@ def test_same_queries_for_1_and_1000_plans_kept_or_not(client, db):
     assert counts[1] == counts[1000], counts
     computed, reused = counts[1]
     assert reused == 4 and computed == reused + 2, counts  # session, user, totals, page (+ refresh, totals)
+
+
+# ---------------------------------------------------------------------------
+# The triggers across migrations
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_triggers_outlive_a_migration_that_rebuilds_their_tables():
+    """What `migrate` does around its migrations (reporting/apps.py). On SQLite, Django rebuilds
+    a table for most changes, which drops its triggers, and fails to rename the rebuilt table
+    while another table's trigger names it (a calendar entry's reads its fiche's plan): the
+    triggers are removed before migrating and put back after, on both databases."""
+    import copy
+
+    from django.apps import apps
+    from django.db.models.signals import post_migrate, pre_migrate
+
+    (plan,) = bulk_plans(1, signatory=caf(), fiches_per_plan=1)
+    config = apps.get_app_config("reporting")
+    sent = {"app_config": config, "verbosity": 0, "interactive": False, "using": "default", "apps": apps}
+    pre_migrate.send(sender=config, plan=[], **sent)
+    with connection.schema_editor() as editor:
+        for model, name in ((Action, "title"), (CalendarEntry, "label"), (Meeting, "attendees")):
+            field = model._meta.get_field(name)
+            wider = copy.deepcopy(field)
+            wider.max_length += 1
+            editor.alter_field(model, field, wider)  # SQLite: a new table, the rows copied over
+            editor.alter_field(model, wider, field)
+    post_migrate.send(sender=config, plan=[], **sent)
+    assert figures.installed(connection) == set(figures.trigger_names())
+    for write in (
+        lambda: Action.objects.filter(plan=plan).update(progress=5),
+        lambda: CalendarEntry.objects.filter(action__plan=plan).update(end=datetime.date(2030, 1, 1)),
+        lambda: Meeting.objects.create(plan=plan, instance=Instance.COPIL, date=datetime.date(2025, 1, 1)),
+    ):
+        before = PlanChanges.objects.get(plan=plan).n
+        write()
+        assert PlanChanges.objects.get(plan=plan).n > before
