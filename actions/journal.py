@@ -7,6 +7,7 @@ function serves the fiche page and, later, "what changed since the last COPIL".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import re
@@ -16,7 +17,19 @@ from decimal import Decimal
 from functools import cached_property
 from types import SimpleNamespace
 
-from django.db.models import Case, CharField, F, JSONField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    F,
+    Func,
+    JSONField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
@@ -38,6 +51,22 @@ from actions.prepared import MOMENT, OBJECT_ID, Prepared
 
 
 @dataclass(frozen=True)
+class Stamp:
+    """A history row's moment as the fiche page prints it, made once per row (a row can make
+    several lines): the time zone and strftime cost the page more than the rest of a line."""
+
+    key: str  # entry_key(): the line's place in the journal
+    iso: str  # `<time datetime>`: 2026-11-30T14:05:00+0100
+    day: str  # 30/11/2026
+    hour: str  # 14:05
+
+    @classmethod
+    def of(cls, at: datetime.datetime, row: int, zone=None) -> Stamp:
+        iso = at.astimezone(zone or timezone.get_current_timezone()).strftime("%Y-%m-%dT%H:%M:%S%z")
+        return cls(entry_key(at, row), iso, f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}", iso[11:16])
+
+
+@dataclass(frozen=True)
 class JournalEntry:
     at: datetime.datetime
     action_id: int
@@ -47,12 +76,18 @@ class JournalEntry:
     text: str
     reason: str = ""  # "import du 30/11/2026 de val-aigo.xlsx" for a change an import made
     row: int = 0  # the history row's id (in its kind's table), after `at` in the journal's order
+    # Made once for the row's lines by journal(); worked out here for an entry built elsewhere.
+    stamp: Stamp | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def moment(self) -> Stamp:
+        return self.stamp or Stamp.of(self.at, self.row)
 
     @property
     def key(self) -> str:
         """The line's place in the journal, as text that sorts like it: the page marks each
         line with it and, after a write, asks for the lines newer than its newest."""
-        return entry_key(self.at, self.row)
+        return self.moment.key
 
     @property
     def change(self) -> str:
@@ -65,24 +100,19 @@ class JournalEntry:
             return "note_added"
         return "other"
 
-    @cached_property
-    def local_at(self) -> datetime.datetime:
-        return timezone.localtime(self.at)
-
-    # What the fiche page prints of the moment, written once here: the `date` filter costs the
-    # page more than the rest of a line when the journal shows fifty of them.
+    # What the fiche page prints of the moment (Stamp): the `date` filter costs the page more
+    # than the rest of a line when the journal shows fifty of them.
     @property
     def iso(self) -> str:
-        """`<time datetime>`: 2026-11-30T14:05:00+0100."""
-        return self.local_at.strftime("%Y-%m-%dT%H:%M:%S%z")
+        return self.moment.iso
 
     @property
     def day(self) -> str:
-        return self.local_at.strftime("%d/%m/%Y")
+        return self.moment.day
 
     @property
     def hour(self) -> str:
-        return self.local_at.strftime("%H:%M")
+        return self.moment.hour
 
     @property
     def author(self) -> str:
@@ -315,6 +345,30 @@ class _Author:
         return self.username
 
 
+class _Before(Func):
+    """The rows of the same object before this one (with `id = outer id`), as one range of the
+    (id, history_id) index (migration actions 0011).
+
+    PostgreSQL: `(id, history_id) < (outer id, outer history_id)`. Asked `history_id < outer
+    history_id`, its planner costs the primary key walked backwards the same as that index
+    and took it on some statistics: a quiet fiche's line after 20,000 rows of a busy fiche
+    then read all of them. A row comparison only the (id, history_id) index serves.
+    SQLite: `history_id < outer history_id`, which its index on id (ending with the rowid,
+    history_id) serves as a range; it would scan the object's rows for the row comparison."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts = [compiler.compile(expression) for expression in self.get_source_expressions()]
+        sql = "({}, {}) < ({}, {})".format(*(part for part, _ in parts))
+        return sql, tuple(param for _, params in parts for param in params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        _, row, _, outer_row = self.get_source_expressions()
+        (left, left_params), (right, right_params) = compiler.compile(row), compiler.compile(outer_row)
+        return f"{left} < {right}", (*left_params, *right_params)
+
+
 def _rows(source: _Source, action_ids, since, limit, fresh=None):
     """The history rows of one kind, as plain values, each carrying the fields of the row
     before it (same object) in `previous`: one correlated subquery per row, served by the
@@ -332,7 +386,9 @@ def _rows(source: _Source, action_ids, since, limit, fresh=None):
         latest = rows.order_by("-history_id").values("history_id")[:limit]
         rows = history.objects.filter(history_id__in=Subquery(latest))
     previous = (
-        history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+        history.objects.filter(
+            _Before("id", "history_id", OuterRef("id"), OuterRef("history_id")), id=OuterRef("id")
+        )
         .order_by("-history_id")
         .values(row=JSONObject(**{name: name for name in source.fields}))[:1]
     )
@@ -477,6 +533,7 @@ def journal_update(action_id: int, *, after: str, limit: int) -> JournalUpdate |
 
 def _entries(rows) -> list[JournalEntry]:
     sources = {source.kind: source for source in _sources()}
+    zone = timezone.get_current_timezone()
     entries: list[JournalEntry] = []
     for raw in rows:
         source = sources[raw["j_kind"]]
@@ -494,9 +551,19 @@ def _entries(rows) -> list[JournalEntry]:
             if raw["j_uid"] is not None and raw["j_username"] is not None
             else None
         )
+        if not lines:
+            continue
+        stamp = Stamp.of(raw["j_at"], raw["j_hid"], zone)
         entries.extend(
             JournalEntry(
-                raw["j_at"], raw["j_fiche"], user, source.kind, line, raw["j_reason"] or "", raw["j_hid"]
+                raw["j_at"],
+                raw["j_fiche"],
+                user,
+                source.kind,
+                line,
+                raw["j_reason"] or "",
+                raw["j_hid"],
+                stamp,
             )
             for line in lines
         )

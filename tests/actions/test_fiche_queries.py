@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from actions.journal import _sources
+from actions.journal import _query, _sources
 from actions.models import IMPORT_REASON, Action, Status, TagChange
+from actions.views import JOURNAL_LIMIT
 from axes.models import Axis, Plan, Role
 from partners.models import Organisation, OrganisationKind
 from tests.factories import (
@@ -167,9 +168,10 @@ def test_the_same_queries_with_1000_other_territories_as_with_1(editor, plan):
     assert "d&#x27;ailleurs" not in after[1][1].text and "d&#x27;ailleurs" not in after[2][1].text
 
 
-def test_the_same_queries_with_20000_history_rows_as_with_1(editor, plan):
-    short, long = plan.actions.get(number=3), plan.actions.get(number=4)
-    first = long.history.earliest()
+def twenty_thousand_rows(action) -> None:
+    """20,000 more history rows for `action`, each after the first a change of status, as a
+    very busy fiche would have."""
+    first = action.history.earliest()
     history = Action.history.model
     statuses = [Status.PLANNED, Status.IN_PROGRESS]
     # 20,000 copies of its first row, written by the database doubling them (15 statements)
@@ -185,11 +187,15 @@ def test_the_same_queries_with_20000_history_rows_as_with_1(editor, plan):
         for have in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384):
             cursor.execute(f"{copy} > %s ORDER BY {key} LIMIT %s", [top, min(have, 20_000 - have)])
     rows = list(
-        history.objects.filter(id=long.pk).order_by("history_id").values_list("history_id", flat=True)
+        history.objects.filter(id=action.pk).order_by("history_id").values_list("history_id", flat=True)
     )
-    # Every row after the first a change of status, as a very busy fiche would have.
     for n, chunk in enumerate([rows[1:][i::2] for i in range(2)]):
         history.objects.filter(history_id__in=chunk).update(history_type="~", status=statuses[1 - n])
+
+
+def test_the_same_queries_with_20000_history_rows_as_with_1(editor, plan):
+    short, long = plan.actions.get(number=3), plan.actions.get(number=4)
+    twenty_thousand_rows(long)
     assert long.history.count() > 20_000 and short.history.count() <= 2
     sql_short, _ = queries(editor, fiche(plan, 3))
     sql_long, page = queries(editor, fiche(plan, 4))
@@ -200,6 +206,56 @@ def test_the_same_queries_with_20000_history_rows_as_with_1(editor, plan):
     assert "Statut : à venir → en cours" in journal
     # A status change too: the same queries, the two new lines only.
     assert status_change_queries(editor, plan, 4) == status_change_queries(editor, plan, 3)
+
+
+def test_a_quiet_fiches_journal_reads_its_own_rows_not_those_of_a_busy_one(editor, plan):
+    """A fiche changed after 20,000 rows of another: the row before each of its lines is read
+    from the (id, history_id) index. Asked for the row before as `history_id < …`, PostgreSQL's
+    planner could walk the primary key backwards through the busy fiche's 20,000 rows."""
+    quiet, busy = plan.actions.get(number=3), plan.actions.get(number=4)
+    twenty_thousand_rows(busy)
+    quiet.refresh_from_db()
+    quiet.save_edit(by=None, status=Status.IN_PROGRESS)
+    journal = _query([quiet.pk], None, JOURNAL_LIMIT)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # the statistics autovacuum would gather
+        explained = journal.explain(analyze=True)
+        before = re.search(
+            r"actions_historicalaction_id_hist on actions_historicalaction u0\S* [^\n]*\n"
+            r"\s*Index Cond: ([^\n]+)",
+            explained,
+        )
+        assert before and "ROW(id, history_id) < ROW(" in before.group(1), explained
+        read = [int(n) for n in re.findall(r"Rows Removed by Filter: (\d+)", explained)]
+        assert max(read, default=0) < 1_000, explained
+    else:  # SQLite: its index on id ends with the rowid (history_id)
+        explained = journal.explain()
+        assert re.search(
+            r"CORRELATED SCALAR SUBQUERY \d+\n[\d ]*SEARCH U0 USING INDEX \w+ \(id=\? AND rowid<\?\)",
+            explained,
+        ), explained
+    lines = [text for _, text in journal_lines(editor.get(fiche(plan, 3)).text)]
+    assert lines[0].startswith("Statut : à venir → en cours, par import ou commande")
+
+
+def test_the_journal_escapes_what_people_typed_and_their_names(client, plan):
+    """Markup typed in a title or a name reads as text in the journal, on the page and in the
+    lines a write sends it."""
+    client.force_login(
+        grant(UserFactory(first_name="<b>Zoé</b>", last_name='O\'Neil & "Fils"'), plan, Role.COORDINATOR)
+    )
+    action = plan.actions.get(number=6)
+    action.refresh_from_db()
+    action.save_edit(by=None, title="<script>alert(1)</script>")
+    page = client.get(fiche(plan, 6)).text
+    answer = change_status(client, action, "in_progress", 20, page).text
+    for html in (page, answer):
+        assert "<script>alert" not in html and "<b>Zoé" not in html
+    assert "« &lt;script&gt;alert(1)&lt;/script&gt; »" in page
+    assert journal_lines(answer)[0][1].startswith(
+        "Statut : à venir → en cours, par &lt;b&gt;Zoé&lt;/b&gt; O&#x27;Neil &amp; &quot;Fils&quot;, le <time"
+    )
 
 
 def applied(page_lines: list, answer: str) -> list:
