@@ -62,8 +62,22 @@ class Stamp:
 
     @classmethod
     def of(cls, at: datetime.datetime, row: int, zone=None) -> Stamp:
-        iso = at.astimezone(zone or timezone.get_current_timezone()).strftime("%Y-%m-%dT%H:%M:%S%z")
-        return cls(entry_key(at, row), iso, f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}", iso[11:16])
+        """strftime's "%Y-%m-%dT%H:%M:%S%z", "%d/%m/%Y" and "%H:%M" of the local moment, written
+        with format specifiers (half the time of strftime and its time zone lookups)."""
+        local = at.astimezone(zone or timezone.get_current_timezone())
+        offset = local.utcoffset()
+        day, hour = (
+            f"{local.day:02d}/{local.month:02d}/{local.year:04d}",
+            f"{local.hour:02d}:{local.minute:02d}",
+        )
+        if offset.seconds % 60 or offset.microseconds:  # never in France: strftime's +HHMMSS
+            iso = local.strftime("%Y-%m-%dT%H:%M:%S%z")
+        else:
+            minutes = offset.days * 1440 + offset.seconds // 60
+            sign, minutes = ("-", -minutes) if minutes < 0 else ("+", minutes)
+            date = f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
+            iso = f"{date}T{hour}:{local.second:02d}{sign}{minutes // 60:02d}{minutes % 60:02d}"
+        return cls(entry_key(at, row), iso, day, hour)
 
 
 @dataclass(frozen=True)
@@ -130,7 +144,11 @@ KEY = re.compile(r"[0-9]{20}-[0-9]{12,19}")  # ASCII digits only: the header com
 
 
 def entry_key(at: datetime.datetime, row: int) -> str:
-    return f"{at.astimezone(datetime.UTC):%Y%m%d%H%M%S%f}-{row:012d}"
+    u = at.astimezone(datetime.UTC)  # format specifiers: strftime costs twice as much
+    return (
+        f"{u.year:04d}{u.month:02d}{u.day:02d}{u.hour:02d}{u.minute:02d}{u.second:02d}"
+        f"{u.microsecond:06d}-{row:012d}"
+    )
 
 
 def _quote(text: str, limit: int = 90) -> str:
