@@ -559,7 +559,9 @@ class PlanLines:
     def __getitem__(self, index: slice) -> list[PlanLine]:
         if index.start is not None and index.start >= (index.stop if index.stop is not None else self.count):
             return []
-        return [PlanLine(*row) for row in self.queryset[index]]
+        # A plan signed between the totals and this query has no figures yet: zeros until the
+        # next request computes them.
+        return [PlanLine(*row[:6], *(n or 0 for n in row[6:])) for row in self.queryset[index]]
 
 
 @dataclass
