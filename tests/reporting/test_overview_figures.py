@@ -334,6 +334,21 @@ def test_a_plan_added_to_the_caf(reader, organisation, plans):
     assert rows[empty.slug] == (0, 0, 0, "aucun") and rows[new.slug] == (2, 55, 1, "aucun")
 
 
+def test_a_plan_renewed_and_a_plan_deleted_or_no_longer_signed(reader, writer, organisation, plans):
+    from reporting.renewal import renew_plan
+
+    assert_fresh(reader)
+    renewal = renew_plan(
+        plans[0], slug="suite", title="Suite", start_year=2028, end_year=2032, numbers=[1, 3], by=writer.user
+    )
+    renewal.plan.signatories.add(organisation)
+    rows = assert_fresh(reader)
+    assert rows["suite"][0] == 2
+    plans[1].delete()
+    plans[2].signatories.remove(organisation)
+    assert assert_fresh(reader).keys() == {plans[0].slug, "suite"}
+
+
 def test_imports_of_a_changed_plan(reader, db):
     from django.test import Client
 
