@@ -6,8 +6,9 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from actions.models import Status
+from axes.models import Role
 from reporting.models import GeneratedReport, ReportStatus
-from tests.factories import UserFactory
+from tests.factories import UserFactory, build_plan, grant
 from tests.pdf import pdf_text
 
 
@@ -21,14 +22,18 @@ needs_worker = pytest.mark.django_db(transaction=True)
 
 
 @needs_worker
-def test_dossier_copil_is_made_by_the_worker(reader_client, val_aigo):
-    response = reader_client.post(reverse("report_request", args=["val-aigo"]), {"kind": "copil"})
+def test_dossier_copil_is_made_by_the_worker(client):
+    """On a small plan: the test is about the queue and the download (Val'Aïgo's 30-page dossier
+    is read page by page in tests/reporting/test_reports.py::test_dossier_copil)."""
+    plan = build_plan(3, n_axes=2)
+    client.force_login(grant(UserFactory(), plan, Role.READER))
+    response = client.post(reverse("report_request", args=[plan.slug]), {"kind": "copil"})
     report = GeneratedReport.objects.get()
     assert response.status_code == 302 and response.url == reverse(
-        "report_status", args=["val-aigo", report.pk]
+        "report_status", args=[plan.slug, report.pk]
     )
     assert report.status == ReportStatus.QUEUED and DBTaskResult.objects.count() == 1
-    waiting = reader_client.get(response.url, HTTP_HX_REQUEST="true").text
+    waiting = client.get(response.url, HTTP_HX_REQUEST="true").text
     assert "En file d&#x27;attente" in waiting and 'hx-trigger="every 1s"' in waiting
 
     run_worker()
@@ -36,15 +41,16 @@ def test_dossier_copil_is_made_by_the_worker(reader_client, val_aigo):
     assert (report.status, report.progress, report.filename) == (
         ReportStatus.DONE,
         100,
-        "val-aigo-dossier-copil.pdf",
+        f"{plan.slug}-dossier-copil.pdf",
     )
-    ready = reader_client.get(response.url, HTTP_HX_REQUEST="true").text
+    ready = client.get(response.url, HTTP_HX_REQUEST="true").text
     assert "Prêt" in ready and "every 1s" not in ready
-    download = reader_client.get(reverse("report_download", args=["val-aigo", report.pk]))
+    download = client.get(reverse("report_download", args=[plan.slug, report.pk]))
     assert download["Content-Type"] == "application/pdf"
-    assert 'filename="val-aigo-dossier-copil.pdf"' in download["Content-Disposition"]
+    assert f'filename="{plan.slug}-dossier-copil.pdf"' in download["Content-Disposition"]
     text = pdf_text(download.content)
-    assert "Dossier COPIL" in text and "Action 20 : Valoriser, mobiliser et renforcer" in text
+    fiche = plan.actions.get(number=3)
+    assert "Dossier COPIL" in text and f"Action 3 : {fiche.title}" in text
 
 
 @needs_worker
