@@ -91,8 +91,7 @@ def _sqlite_statements() -> list[str]:
 
 def _postgresql_statements() -> list[str]:
     """Statement triggers with their transition tables: an import's bulk write of a thousand
-    fiches bumps each plan's counter once, in plan order (two writers never wait on each
-    other's counters crosswise)."""
+    fiches bumps each plan's counter once, the counters taken in plan order."""
     statements = []
     for table, (column, plan_ids) in SOURCES.items():
         branches = []

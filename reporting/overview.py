@@ -550,14 +550,14 @@ class PlanLines:
     """The overview's plans, filtered and sorted, as a Paginator takes them: their number was
     counted with the totals, and a slice reads only its rows (one query; none for no row)."""
 
-    def __init__(self, queryset, count: int):
-        self.queryset, self.count = queryset, count
+    def __init__(self, queryset, length: int):
+        self.queryset, self.length = queryset, length
 
     def __len__(self) -> int:
-        return self.count
+        return self.length
 
     def __getitem__(self, index: slice) -> list[PlanLine]:
-        if index.start is not None and index.start >= (index.stop if index.stop is not None else self.count):
+        if index.start is not None and index.start >= (index.stop if index.stop is not None else self.length):
             return []
         # A plan signed between the totals and this query has no figures yet: zeros until the
         # next request computes them.
