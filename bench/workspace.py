@@ -526,7 +526,9 @@ def compare(
     print()
 
 
-def fiche_at_scale(client, plan, args) -> None:
+def fiche_at_scale(client, plan, twin, args) -> None:
+    """`twin`: the large plan, whose fiche n° 13 is Val'Aïgo's copied (the quiet fiche of the
+    history block)."""
     from django.db import connection
 
     rounds = args.rounds
@@ -541,16 +543,19 @@ def fiche_at_scale(client, plan, args) -> None:
     title = f"Fiche n° {FICHE} de Val'Aïgo, {args.territories} autres territoires installés"
     compare(title, before, after, goal=1.5)
 
-    quiet, busy = 11, 13  # two fiches of Val'Aïgo alike: one keeps its single row, one gets a long history
+    # The same fiche twice: Val'Aïgo's n° 13 gets a long history, its copy in the large plan keeps
+    # its single row. (Val'Aïgo's n° 11, measured until 2026-12-01, is a different fiche: 4-5 %
+    # cheaper to draw than n° 13 with no history at all, which the ratio counted.)
+    busy = 13
     add_history(plan, busy, args.history)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    short = fiche_cases(client, plan, quiet, "1 ligne d'historique")
+    short = fiche_cases(client, twin, busy, "1 ligne d'historique")
     long = fiche_cases(client, plan, busy, f"{args.history} lignes d'historique")
     run_rounds([short, long], rounds)
     compare(
-        f"Historique : fiche n° {busy} ({args.history} lignes) et fiche n° {quiet} (1 ligne)",
+        f"Historique : fiche n° {busy}, {args.history} lignes (Val'Aïgo) et 1 ligne (sa copie, {twin.slug})",
         short,
         long,
         goal=1.3,
@@ -591,7 +596,7 @@ def main() -> int:
         report(header, suites)
         print()
         with override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=["testserver"], DEBUG=False):
-            fiche_at_scale(client, plans[0].plan, args)
+            fiche_at_scale(client, plans[0].plan, plans[1].plan, args)
         print(f"\nDurée totale : {time.perf_counter() - started:.0f} s")
     return 0
 
