@@ -432,7 +432,7 @@ def test_a_write_committed_while_the_figures_are_computed_is_not_hidden():
 
     thread = threading.Thread(target=refresh)
     thread.start()
-    for _ in range(200):  # until the refresh waits on the lock, its snapshot taken
+    for _ in range(3000):  # until the refresh waits on the lock, its snapshot taken (30 s at most)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
@@ -447,7 +447,8 @@ def test_a_write_committed_while_the_figures_are_computed_is_not_hidden():
     Action.objects.filter(plan=plan, number=3).update(status=Status.ABANDONED)
     locker.commit()
     locker.close()
-    thread.join(10)
+    thread.join(60)
+    assert not thread.is_alive()
     assert not errors
     stored = PlanFigures.objects.get(plan=plan)
     assert (stored.progress_sum, stored.late) == (230, 1)  # 10 → 100 seen, not the abandon
