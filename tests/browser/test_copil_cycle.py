@@ -9,12 +9,12 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
-from pypdf import PdfReader
 
 from axes.models import Role
 from reporting.models import GeneratedReport
 from tests.browser.pages import sign_in_and_open
 from tests.factories import ActionFactory, AxisFactory, PlanFactory, UserFactory, grant
+from tests.pdf import pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,6 +79,6 @@ def test_a_coordinator_runs_a_copil_cycle(page, live_server, plan, tmp_path):
         page.get_by_role("link", name="Télécharger le PDF").click()
     saved = tmp_path / "dossier.pdf"
     info.value.save_as(saved)
-    text = " ".join(" ".join((p.extract_text() or "") for p in PdfReader(saved).pages).split())
+    text = pdf_text(saved)
     assert "Statut : à venir → en cours" in text
     assert "Décision prise : Lancer l'étude de besoins" in text

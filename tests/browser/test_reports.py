@@ -11,13 +11,13 @@ import re
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
-from pypdf import PdfReader
 
 from axes.models import Role
 from reporting.models import GeneratedReport, ReportStatus
 from reporting.overview import plan_overview
 from tests.browser.pages import READER_PASSWORD, axe_violations, describe, sign_in
 from tests.factories import build_plan, grant
+from tests.pdf import pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,11 +39,6 @@ def browser_context_args(browser_context_args):
 def run_worker():
     """The worker, once through the queue and now (it would otherwise sleep, then wait for more)."""
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
-
-
-def pdf_text(path):
-    """The text of a PDF, whitespace (narrow no-break spaces included) folded to single spaces."""
-    return " ".join(" ".join((p.extract_text() or "") for p in PdfReader(path).pages).split())
 
 
 def download(page, link, tmp_path):

@@ -2,13 +2,11 @@
 what they show changed, the whole fiche on paper, one definition of "new notes"."""
 
 import datetime
-import io
 import re
 
 import pytest
 import time_machine
 from django.urls import reverse
-from pypdf import PdfReader
 
 from actions.models import IndicatorValue, Status
 from axes.models import Finding, Role
@@ -31,16 +29,9 @@ from tests.factories import (
     UserFactory,
     grant,
 )
+from tests.pdf import pdf_pages, pdf_text
 
 PARIS = datetime.timezone(datetime.timedelta(hours=1))
-
-
-def pdf_pages(content: bytes) -> list[str]:
-    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(content)).pages]
-
-
-def pdf_text(content: bytes) -> str:
-    return " ".join(pdf_pages(content))
 
 
 def text_of(html: str) -> str:

@@ -26,6 +26,7 @@ from tests.factories import (
     UserFactory,
     grant,
 )
+from tests.pdf import pdf_text
 
 
 @pytest.fixture(autouse=True)
@@ -79,13 +80,6 @@ def read(response) -> bytes:
 
 def download_url(document):
     return reverse("document_download", args=[document.plan.slug, document.pk])
-
-
-def pdftotext(path: Path) -> str:
-    """The PDF's text as pdftotext (poppler-utils, installed by scripts/test) lays it out, as a
-    person reads the page; whitespace folded."""
-    command = ["pdftotext", str(path), "-"]  # noqa: S607
-    return " ".join(subprocess.run(command, capture_output=True, check=True, text=True).stdout.split())  # noqa: S603
 
 
 @pytest.mark.parametrize("name", list(files.ALLOWED))
@@ -394,7 +388,7 @@ def test_listed_in_the_fiche_pdf_and_the_dossier_copil_names_and_dates_only(db, 
     for kind, options in [("fiche", {"fiche": 4}), ("copil", {})]:
         out = tmp_path / f"{kind}.pdf"
         call_command("report", kind, plan.slug, output=str(out), **options)
-        text = pdftotext(out)
+        text = pdf_text(out, as_laid_out=True)
         assert (
             f"Documents joints • Convention signée.pdf (ajouté le {today}) • budget.xlsx (ajouté le {today})"
             in text
@@ -543,7 +537,7 @@ def test_the_meetings_minutes_are_listed_in_the_dossier_and_the_bilan(db, client
     def text_of(kind, **options):
         out = tmp_path / f"{kind}.pdf"
         call_command("report", kind, plan.slug, output=str(out), **options)
-        return pdftotext(out)
+        return pdf_text(out, as_laid_out=True)
 
     dossier = text_of("copil")
     assert f"Documents des réunions (1) • {last} : Compte rendu COPIL.pdf (ajouté le {today})" in dossier

@@ -1,13 +1,11 @@
 """The next plan: an ending plan renewed, the chosen fiches carried with what they hold, the
 roles copied, the old plan read-only and still readable."""
 
-import io
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from pypdf import PdfReader
 
 from actions.models import Action, Status
 from axes.models import FindingKind, Plan, PlanRole, Role
@@ -27,6 +25,7 @@ from tests.factories import (
     StepFactory,
     grant,
 )
+from tests.pdf import pdf_text
 
 
 def person(username, **extra):
@@ -175,7 +174,7 @@ def test_the_carried_fiche_says_so_on_paper(client, ending):
     client.force_login(people["admin"])
     client.post(renew_url(plan), {**DATA, "carry": ["5"]})
     pdf = build_report("fiche", Plan.objects.get(slug="val-2028"), number=1).pdf
-    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    text = pdf_text(pdf)
     assert "Action 1 : Fiche 5 Suite de l'action 5 du plan « CTG de Val'Aïgo » (2023-2027)" in text
 
 
