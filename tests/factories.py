@@ -299,8 +299,13 @@ def seeded_tags():
 
     seed = importlib.import_module("actions.migrations.0014_seed_themes_audiences")
     for model, rows in [(Theme, seed.THEMES), (Audience, seed.AUDIENCES)]:
-        for position, (slug, name) in enumerate(rows, start=1):
-            model.objects.update_or_create(slug=slug, defaults={"name": name, "position": position})
+        # One upsert a list (after every transactional test: two queries instead of fifty).
+        model.objects.bulk_create(
+            [model(slug=slug, name=name, position=position) for position, (slug, name) in enumerate(rows, 1)],
+            update_conflicts=True,
+            unique_fields=["slug"],
+            update_fields=["name", "position"],
+        )
 
 
 def theme(name: str, slug: str | None = None):
