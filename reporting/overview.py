@@ -54,10 +54,16 @@ from reporting.snapshot import (
 )
 
 
+def mean_progress(progress_sum: int | None, progress_n: int | None) -> int:
+    """The mean progress, rounded, from a sum over the fiches not abandoned and their number
+    (ActionQuerySet.figures' `progress_sum`, `progress_n`); 0 when no fiche counts."""
+    return round((progress_sum or 0) / progress_n) if progress_n else 0
+
+
 def average_progress(fiches) -> int:
     """Mean progress of the fiches still in the plan (abandoned ones left out), in %."""
     counted = [f.progress for f in fiches if f.status != Status.ABANDONED]
-    return round(sum(counted) / len(counted)) if counted else 0
+    return mean_progress(sum(counted), len(counted))
 
 
 def status_counts(fiches) -> list[tuple[str, str, int]]:
@@ -521,7 +527,7 @@ class PlanLine:
     def progress(self) -> int:
         """The plan's overall progress (see average_progress): the mean over its fiches not
         abandoned, rounded; 0 when there is none."""
-        return round(self.progress_sum / self.progress_n) if self.progress_n else 0
+        return mean_progress(self.progress_sum, self.progress_n)
 
 
 @dataclass
@@ -640,11 +646,10 @@ def plans_overview(
     if found["stale"]:
         refresh_figures(found["stale"], today)
         found = _plans_figures(plans, shown, today)
-    kept = found["progress_n"] or 0
     totals = PlansTotals(
         plans=found["plans"],
         fiches=found["fiches"] or 0,
-        progress=round((found["progress_sum"] or 0) / kept) if kept else 0,
+        progress=mean_progress(found["progress_sum"], found["progress_n"]),
         late=found["late"] or 0,
     )
     lines = (
@@ -732,9 +737,8 @@ def themed_totals(fiches, today: datetime.date | None = None) -> dict:
     money = Financing.objects.filter(action__in=fiches.order_by().values("pk")).aggregate(
         planned=Sum("planned"), granted=Sum("granted"), spent=Sum("spent")
     )
-    n = figures.pop("progress_n")
-    progress_sum = figures.pop("progress_sum") or 0
-    return {**figures, "progress": round(progress_sum / n) if n else 0, **money}
+    progress = mean_progress(figures.pop("progress_sum"), figures.pop("progress_n"))
+    return {**figures, "progress": progress, **money}
 
 
 def themes_of(user) -> list:

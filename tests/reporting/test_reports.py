@@ -1,4 +1,4 @@
-"""The PDF reports, read back as text (pypdf) as a person reading them would."""
+"""The PDF reports, read back as text (pdftotext, tests/pdf.py) as a person reading them would."""
 
 import datetime
 import re
