@@ -97,11 +97,13 @@ def _flushes_database(item) -> bool:
 def pytest_runtest_teardown(item, nextitem):
     """After a test that emptied the database, the rows migrations write (the installation's
     starting themes and publics) are written again, as every other test expects to find them
-    whichever tests ran before it in its worker."""
+    whichever tests ran before it in its worker. Not after a worker's last test (no
+    `nextitem`): its teardown has already closed the test database and pointed the connection
+    back at DATABASE_URL's own database, which the lists must not be written to."""
     try:
         return (yield)
     finally:  # also after a teardown that failed: the next tests still find the lists
-        if _flushes_database(item):
+        if nextitem is not None and _flushes_database(item):
             from pytest_django.plugin import blocking_manager_key
 
             with item.config.stash[blocking_manager_key].unblock():
