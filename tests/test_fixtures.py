@@ -1,12 +1,19 @@
-"""The suite's own fixtures hold what they promise (tests/conftest.py, tests/snapshot.py)."""
+"""The suite's own fixtures hold what they promise (tests/conftest.py, tests/snapshot.py,
+tests/database.py)."""
 
+import pytest
 from django.contrib.auth.hashers import check_password
-from django.db import transaction
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
 
 from actions.plan_io import open_format
 from axes.models import Plan
+from tests import database
 from tests.conftest import import_val_aigo
-from tests.factories import UserFactory
+from tests.factories import IndicatorFactory, IndicatorValueFactory, UserFactory, seeded_tags
 from tests.snapshot import Snapshot, _state, _tables
 
 
@@ -38,3 +45,72 @@ def test_passwords_still_check(db):
     user = UserFactory(password="motdepasse-de-test")
     assert user.check_password("motdepasse-de-test") and not user.check_password("autre")
     assert not check_password("motdepasse-de-test", "")
+
+
+def write_everywhere(client):
+    """Rows in most tables: a plan of full fiches with its history, indicators, financing, tags,
+    members, a meeting and its decision, a signed-in session, a renamed starting theme and a
+    new one."""
+    from actions.models import Theme
+    from axes.models import Role
+    from tests.factories import DecisionFactory, FinancingFactory, MeetingFactory, build_plan, grant, theme
+
+    plan = build_plan(2, n_axes=1)
+    action = plan.actions.first()
+    action.themes.add(Theme.objects.first())
+    FinancingFactory(action=action)
+    IndicatorValueFactory(indicator=IndicatorFactory(action=action))
+    DecisionFactory(meeting=MeetingFactory(plan=plan), actions=[action])
+    Theme.objects.filter(pk=Theme.objects.first().pk).update(name="Renommée")
+    action.themes.add(theme("Nouvelle thématique"))
+    user = grant(UserFactory(), plan, Role.COORDINATOR)
+    client.force_login(user)
+    assert client.get(f"/plans/{plan.slug}/").status_code == 200
+
+
+def every_row():
+    """The content of every table, ids aside (a fresh database numbers nothing the same way):
+    the number of rows of each, and what migrations write, word for word."""
+    from actions.models import Audience, Theme
+
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)  # the plans' counters too
+    counts = {table: count for table, (count, _) in _state([(table, None) for table in tables]).items()}
+    return counts, {
+        "content types": sorted(ContentType.objects.values_list("app_label", "model")),
+        "permissions": sorted(Permission.objects.values_list("content_type__app_label", "codename", "name")),
+        "migrations": sorted(MigrationRecorder.Migration.objects.values_list("app", "name", "applied")),
+        "themes": list(Theme.objects.values_list("slug", "name", "position").order_by("position")),
+        "publics": list(Audience.objects.values_list("slug", "name", "position").order_by("position")),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_is_emptied_as_django_flush_empties_it(client):
+    """After a transactional test, tests/database.py deletes the rows instead of Django's flush
+    (TRUNCATE, then content types and permissions written again): the next test must find the
+    same database, row for row."""
+    write_everywhere(client)
+    call_command("flush", verbosity=0, interactive=False, reset_sequences=False)
+    database.remember_migrated()  # the content types and permissions the flush wrote again
+    seeded_tags()
+    flushed = every_row()
+
+    write_everywhere(client)
+    written = {table for table, count in every_row()[0].items() if count > flushed[0][table]}
+    assert len(written) >= 30, sorted(written)
+    assert database.empty(), "fell back to Django's flush"
+    assert every_row() == flushed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_permission_a_test_added_is_not_kept(client):
+    write_everywhere(client)
+    flushed_permissions = every_row()[1]["permissions"]
+    Permission.objects.create(
+        codename="extra", name="Extra", content_type=ContentType.objects.get_for_model(Plan)
+    )
+    assert not database.empty(), "the extra permission was kept"
+    assert every_row()[1]["permissions"] == flushed_permissions
+    assert not Permission.objects.filter(codename="extra").exists()
+    assert database.empty()  # and the fast way again afterwards
