@@ -6,8 +6,10 @@ Runs in a subprocess on a file database: the test database is in memory (or Post
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -19,10 +21,9 @@ import json, threading
 import django
 django.setup()
 from django.conf import settings
-from django.core.management import call_command
 from django.db import OperationalError, connection, transaction
 
-call_command("migrate", verbosity=0)
+# The database file is a copy of the suite's migrated test database (see the test below).
 # The suite's fast hasher (tests/conftest.py): these twenty people never sign in.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 from actions.models import Action, StaleVersion, Status
@@ -85,13 +86,22 @@ print(json.dumps({**report, "triggers": triggers, "counted": counted}))
 """
 
 
-def test_racing_saves_on_sqlite_never_meet_a_locked_database(tmp_path):
+def test_racing_saves_on_sqlite_never_meet_a_locked_database(tmp_path, django_db_setup, django_db_blocker):
     from django.db import connection
 
     if connection.vendor != "sqlite":
         pytest.skip("lancé par la passe SQLite de scripts/test, sur sa propre base SQLite")
+    # The file database starts as a copy of this process's migrated test database (schema, the
+    # overview's triggers and the starting lists, as migrate leaves them): migrating a file
+    # database again took 20 s, most of it waiting for the disk.
+    # Outside any test transaction: the in-memory database's shared cache would refuse a copy
+    # while one is open.
+    database = tmp_path / "db.sqlite3"
+    with django_db_blocker.unblock(), closing(sqlite3.connect(database)) as copy:
+        connection.ensure_connection()
+        connection.connection.backup(copy)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", DJANGO_SETTINGS_MODULE="ctg.settings")
+    env.update(DATABASE_URL=f"sqlite:///{database}", DJANGO_SETTINGS_MODULE="ctg.settings")
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", RACE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
