@@ -1,3 +1,4 @@
+import copy
 import datetime
 
 import factory
@@ -9,6 +10,7 @@ from simple_history.utils import bulk_create_with_history
 from actions.models import Action, ActionPartner, CalendarEntry, Condition, Note, Status, Step
 from axes.models import Axis, Finding, FindingKind, Plan, PlanRole, Role
 from partners.models import Organisation, OrganisationKind
+from tests.snapshot import Snapshot
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -262,9 +264,7 @@ class IndicatorValueFactory(factory.django.DjangoModelFactory):
     value = 12
 
 
-def imported_plan(n_actions: int = 3):
-    """A small plan of full fiches as its first import leaves it (the silent baseline), and the
-    ctg-plan/1 document it came from, to edit and import again."""
+def _imported_plan(n_actions: int) -> tuple[Plan, dict]:
     import json
 
     from actions.plan_io import open_format
@@ -275,6 +275,27 @@ def imported_plan(n_actions: int = 3):
     data = json.loads(json.dumps(open_format.export_plan(plan)))
     plan.delete()
     return open_format.import_plan(data).plan, data
+
+
+_imported_plans: dict[int, Snapshot] = {}  # by number of fiches
+
+
+def imported_plan(n_actions: int = 3) -> tuple[Plan, dict]:
+    """A small plan of full fiches as its first import leaves it (the silent baseline), and the
+    ctg-plan/1 document it came from, to edit and import again.
+
+    Built, exported, deleted and imported (0.6 s and more) once per test process and number of
+    fiches; later tests get a copy of the rows that wrote (tests/snapshot.py) and of the
+    document, unless the test already holds plans or organisations."""
+    if Plan.objects.exists() or Organisation.objects.exists():
+        return _imported_plan(n_actions)
+    if n_actions not in _imported_plans:
+        _imported_plans[n_actions] = Snapshot(
+            lambda: _imported_plan(n_actions),
+            key=lambda built: (built[0].pk, built[1]),
+            find=lambda found: (Plan.objects.get(pk=found[0]), copy.deepcopy(found[1])),
+        )
+    return _imported_plans[n_actions]()
 
 
 class FinancingFactory(factory.django.DjangoModelFactory):

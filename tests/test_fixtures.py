@@ -1,6 +1,8 @@
 """The suite's own fixtures hold what they promise (tests/conftest.py, tests/snapshot.py,
 tests/database.py)."""
 
+import copy
+
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Permission
@@ -11,7 +13,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from actions.plan_io import open_format
 from axes.models import Plan
-from tests import database
+from tests import database, factories
 from tests.conftest import import_val_aigo
 from tests.factories import IndicatorFactory, IndicatorValueFactory, UserFactory, seeded_tags
 from tests.snapshot import Snapshot, _state, _tables
@@ -38,6 +40,40 @@ def test_val_aigo_copied_is_val_aigo_imported(db):
             assert copy.usable and copy.rows, "the copy fell back to the importer"
             assert plan.slug == "val-aigo" and plan.actions.count() == 20
             assert reading() == imported
+            transaction.set_rollback(True)
+
+
+def test_the_small_imported_plan_copied_is_the_one_imported(db):
+    """tests/factories.py's imported_plan: the copy holds the rows the real build wrote (the
+    plan, its history, the deleted first build's, the organisations), and each test gets its own
+    document to edit."""
+
+    def rows_of(plan):
+        counts = {table: count for table, (count, _) in _state(_tables()).items()}
+        document = open_format.export_plan(plan, archived=True)
+        del document["exported_at"]
+        return document, counts
+
+    seen = {}
+
+    def build():
+        plan, data = factories._imported_plan(3)
+        seen["rows"], seen["data"] = rows_of(plan), copy.deepcopy(data)
+        return plan, data
+
+    snapshot = Snapshot(build, key=lambda built: (built[0].pk, built[1]), find=lambda found: found)
+    for _ in range(2):  # taken (the real build runs, then the copy is written), then written again
+        with transaction.atomic():
+            plan, data = snapshot()
+            assert snapshot.usable and snapshot.rows, "the copy fell back to the build"
+            assert (rows_of(Plan.objects.get(pk=plan)), data) == (seen["rows"], seen["data"])
+            transaction.set_rollback(True)
+
+    for _ in range(2):
+        with transaction.atomic():
+            plan, data = factories.imported_plan()
+            assert data["axes"][0]["actions"][0]["title"].startswith("Action du synoptique")
+            data["axes"][0]["actions"][0]["title"] = "Changée par un test"
             transaction.set_rollback(True)
 
 
