@@ -179,7 +179,7 @@ STORAGES = {
     "default": _DOCUMENTS_STORAGE,
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "ctg.staticfiles.CompressedOnceManifestStaticFilesStorage"
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
