@@ -6,6 +6,7 @@ import datetime
 import io
 
 import pytest
+from django.db import transaction
 from openpyxl import load_workbook
 
 from actions.plan_io import open_format, spreadsheet
@@ -21,6 +22,28 @@ def plan(db):
 
 def template(plan) -> bytes:
     return spreadsheet.workbook_from_data(open_format.export_plan(plan))
+
+
+@pytest.fixture(scope="module")
+def blank_and_document(django_db_setup, django_db_blocker) -> tuple[bytes, dict]:
+    """The template of a small imported plan, and the plan's document: made once for the tests
+    that only read the file, instead of a plan and an export each (reading a file only reads
+    the database: which plans and organisations already exist)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        plan = imported_plan()[0]
+        made = template(plan), open_format.export_plan(plan)
+        transaction.set_rollback(True)
+    return made
+
+
+@pytest.fixture
+def blank(blank_and_document, db) -> bytes:
+    return blank_and_document[0]
+
+
+@pytest.fixture
+def blank_document(blank_and_document) -> dict:
+    return blank_and_document[1]
 
 
 def edited(content: bytes, edit) -> bytes:
@@ -41,7 +64,7 @@ def row_of(sheet, number) -> int:
     return next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == number)
 
 
-def test_every_error_of_a_file_at_once_located_without_knock_on(plan):
+def test_every_error_of_a_file_at_once_located_without_knock_on(blank, blank_document):
     def many(wb):
         fiches, steps = wb["Fiches"], wb["Étapes"]
         first = row_of(fiches, 1)
@@ -55,8 +78,8 @@ def test_every_error_of_a_file_at_once_located_without_knock_on(plan):
         wb["Calendrier"].append([2, "2025", None, "31/02/2025", None])
         wb["Notes"].append([2, "l'an dernier", "Suivi", None, "Une note"])
 
-    cells = refused(edited(template(plan), many))
-    fiches = load_workbook(io.BytesIO(template(plan)))["Fiches"]
+    cells = refused(edited(blank, many))
+    fiches = load_workbook(io.BytesIO(blank))["Fiches"]
     second = row_of(fiches, 1) + 1
     located = {(e.sheet, e.row, e.column): e.message for e in cells}
     assert (
@@ -70,8 +93,8 @@ def test_every_error_of_a_file_at_once_located_without_knock_on(plan):
     assert located[("Fiches", second, "H")].startswith(
         "« Avancement (%) » doit être un pourcentage de 0 à 100"
     )
-    assert "fiche n° 99 inconnue" in located[("Étapes", 2 + _count(plan, "steps") + 1, "A")]
-    assert located[("Étapes", 2 + _count(plan, "steps") + 1, "E")] == (
+    assert "fiche n° 99 inconnue" in located[("Étapes", 2 + _count(blank_document, "steps") + 1, "A")]
+    assert located[("Étapes", 2 + _count(blank_document, "steps") + 1, "E")] == (
         "« Réalisée » attend oui ou non (trouvé : « peut-être »)."
     )
     kind = next(m for (sheet, _, column), m in located.items() if sheet == "Organisations" and column == "C")
@@ -87,26 +110,25 @@ def test_every_error_of_a_file_at_once_located_without_knock_on(plan):
     assert len(cells) == 9
 
 
-def _count(plan, what) -> int:
-    data = open_format.export_plan(plan)
+def _count(data, what) -> int:
     fiches = [a for axis in data["axes"] for a in axis["actions"]]
     if what == "steps":
         return sum(1 + len(s.get("children", [])) for a in fiches for s in a["steps"])
     raise ValueError(what)
 
 
-def test_a_fiche_on_an_unknown_axis_is_reported_once(plan):
+def test_a_fiche_on_an_unknown_axis_is_reported_once(blank):
     def unknown_axis(wb):
         fiches = wb["Fiches"]
         fiches.cell(row_of(fiches, 1), 2).value = 9
 
-    cells = refused(edited(template(plan), unknown_axis))
+    cells = refused(edited(blank, unknown_axis))
     assert [(e.sheet, e.column, e.message) for e in cells] == [
         ("Fiches", "B", "axe 9 inconnu (absent de la feuille « Axes »).")
     ]
 
 
-def test_an_axis_whose_number_is_unreadable_is_reported_once(plan):
+def test_an_axis_whose_number_is_unreadable_is_reported_once(blank):
     def bad_axis(wb):
         axes = wb["Axes"]
         number = axes["A2"].value
@@ -116,7 +138,7 @@ def test_an_axis_whose_number_is_unreadable_is_reported_once(plan):
             if fiches.cell(row, 2).value == number:
                 fiches.cell(row, 2).value = "I"
 
-    cells = refused(edited(template(plan), bad_axis))
+    cells = refused(edited(blank, bad_axis))
     assert [str(e) for e in cells] == [
         "feuille « Axes », ligne 2, colonne A : « Numéro » doit être un nombre entier (trouvé : « I »)."
     ]
@@ -139,14 +161,14 @@ def test_an_axis_whose_number_is_unreadable_is_reported_once(plan):
         ("Annulée", "abandoned"),
     ],
 )
-def test_statuses_as_people_type_them(plan, typed, status):
+def test_statuses_as_people_type_them(blank, typed, status):
     def set_status(wb):
         fiches = wb["Fiches"]
         row = row_of(fiches, 1)
         fiches.cell(row, 7).value = typed
         fiches.cell(row, 8).value = 100 if status == "done" else 10
 
-    data = spreadsheet.read_document("plan.xlsx", edited(template(plan), set_status))
+    data = spreadsheet.read_document("plan.xlsx", edited(blank, set_status))
     assert _fiche(data, 1)["status"] == status
 
 
@@ -155,17 +177,17 @@ def _fiche(data, number):
 
 
 @pytest.mark.parametrize(("typed", "progress"), [("50 %", 50), ("50%", 50), ("50", 50), (0.5, 50), (35, 35)])
-def test_percentages(plan, typed, progress):
+def test_percentages(blank, typed, progress):
     def set_progress(wb):
         fiches = wb["Fiches"]
         row = row_of(fiches, 1)
         fiches.cell(row, 7).value, fiches.cell(row, 8).value = "En cours", typed
 
-    data = spreadsheet.read_document("plan.xlsx", edited(template(plan), set_progress))
+    data = spreadsheet.read_document("plan.xlsx", edited(blank, set_progress))
     assert _fiche(data, 1)["progress"] == progress
 
 
-def test_a_cell_formatted_as_a_percentage(plan):
+def test_a_cell_formatted_as_a_percentage(blank):
     def formatted(wb):
         fiches = wb["Fiches"]
         row = row_of(fiches, 1)
@@ -177,7 +199,7 @@ def test_a_cell_formatted_as_a_percentage(plan):
         other.value, other.number_format = 0.5, "0 %"
         fiches.cell(row_of(fiches, 2), 7).value = "En cours"
 
-    data = spreadsheet.read_document("plan.xlsx", edited(template(plan), formatted))
+    data = spreadsheet.read_document("plan.xlsx", edited(blank, formatted))
     assert (_fiche(data, 1)["progress"], _fiche(data, 2)["progress"]) == (100, 50)
 
 
@@ -193,16 +215,16 @@ def test_a_cell_formatted_as_a_percentage(plan):
         (datetime.datetime(2024, 3, 15), "2024-03-15"),
     ],
 )
-def test_notes_dated_by_day_month_or_year(plan, typed, day):
+def test_notes_dated_by_day_month_or_year(blank, typed, day):
     def note(wb):
         wb["Notes"].append([1, typed, "Suivi", "Marc L.", "Une note datée à la main"])
 
-    data = spreadsheet.read_document("plan.xlsx", edited(template(plan), note))
+    data = spreadsheet.read_document("plan.xlsx", edited(blank, note))
     written = next(n for n in _fiche(data, 1)["notes"] if n["text"] == "Une note datée à la main")
     assert written["date"] == day
 
 
-def test_organisation_kinds_by_their_usual_names(plan):
+def test_organisation_kinds_by_their_usual_names(blank):
     def declare(wb):
         for name, kind in [
             ("MSA Midi-Pyrénées Nord", "MSA"),
@@ -213,7 +235,7 @@ def test_organisation_kinds_by_their_usual_names(plan):
         ]:
             wb["Organisations"].append([name, None, kind, None, None])
 
-    data = spreadsheet.read_document("plan.xlsx", edited(template(plan), declare))
+    data = spreadsheet.read_document("plan.xlsx", edited(blank, declare))
     kinds = {o["name"]: o["kind"] for o in data["plan"]["organisations"]}
     assert [kinds[n] for n in ("MSA Midi-Pyrénées Nord", "CPAM de la Haute-Garonne", "Région Occitanie")] == [
         "msa",
@@ -223,8 +245,8 @@ def test_organisation_kinds_by_their_usual_names(plan):
     assert (kinds["DSDEN 31"], kinds["Préfecture de la Haute-Garonne"]) == ("education", "etat")
 
 
-def test_the_template_offers_drop_down_lists(plan):
-    workbook = load_workbook(io.BytesIO(template(plan)))
+def test_the_template_offers_drop_down_lists(blank):
+    workbook = load_workbook(io.BytesIO(blank))
 
     def lists(title):
         return {
@@ -243,8 +265,8 @@ def test_the_template_offers_drop_down_lists(plan):
 # --- The same workbook saved by LibreOffice as .ods --------------------------------------
 
 
-def test_the_template_saved_as_ods_reads_like_the_xlsx(plan):
-    xlsx = template(plan)
+def test_the_template_saved_as_ods_reads_like_the_xlsx(blank):
+    xlsx = blank
     assert spreadsheet.read_document("plan.ods", ods_of(xlsx)) == spreadsheet.read_document("plan.xlsx", xlsx)
 
 
@@ -261,13 +283,13 @@ def test_ods_round_trip_into_an_empty_installation(plan):
     assert after == before
 
 
-def test_ods_errors_are_located_like_the_xlsx_ones(plan):
+def test_ods_errors_are_located_like_the_xlsx_ones(blank):
     def two(wb):
         fiches = wb["Fiches"]
         fiches.cell(row_of(fiches, 1), 7).value = "Peut-être"
         wb["Étapes"].append([99, 1, "Étape", None, "non"])
 
-    xlsx = edited(template(plan), two)
+    xlsx = edited(blank, two)
     assert [str(e) for e in refused(ods_of(xlsx), "plan.ods")] == [str(e) for e in refused(xlsx)]
 
 
