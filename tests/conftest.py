@@ -112,8 +112,7 @@ def import_val_aigo() -> Plan:
 _val_aigo_rows = Snapshot(import_val_aigo, key=lambda plan: plan.pk, find=lambda pk: Plan.objects.get(pk=pk))
 
 
-@pytest.fixture
-def val_aigo(db):
+def val_aigo_plan() -> Plan:
     """The Val'Aïgo plan, loaded the way the run command loads it.
 
     The importer runs once per test process; later tests get a copy of the rows it wrote
@@ -122,6 +121,11 @@ def val_aigo(db):
     if Plan.objects.exists() or Organisation.objects.exists():
         return import_val_aigo()
     return _val_aigo_rows()
+
+
+@pytest.fixture
+def val_aigo(db):
+    return val_aigo_plan()
 
 
 @pytest.fixture

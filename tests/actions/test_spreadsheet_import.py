@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -14,11 +15,22 @@ from actions.models import Action, PlanImport, Step
 from actions.plan_io import open_format, spreadsheet
 from axes.models import Plan, Role
 from partners.models import Organisation
+from tests.conftest import val_aigo_plan
 from tests.factories import UserFactory, grant
 
 
 def template_of(plan) -> bytes:
     return spreadsheet.workbook_from_data(open_format.export_plan(plan))
+
+
+@pytest.fixture(scope="module")
+def val_aigo_template(django_db_setup, django_db_blocker) -> bytes:
+    """Val'Aïgo's template as `template_of(val_aigo)` gives it, made once for the tests that
+    send it unchanged or edited (an export and a workbook, a quarter of a second each time)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        content = template_of(val_aigo_plan())
+        transaction.set_rollback(True)
+    return content
 
 
 def edited(content: bytes, edit) -> bytes:
@@ -69,9 +81,9 @@ def test_the_template_is_documented_and_neutralises_formulas(val_aigo):
     assert data["axes"][0]["actions"][0]["steps"][0]["text"] == '=HYPERLINK("http://x")'
 
 
-def test_reimporting_the_same_file_changes_nothing(val_aigo, tmp_path, capsys):
+def test_reimporting_the_same_file_changes_nothing(val_aigo, tmp_path, capsys, val_aigo_template):
     path = tmp_path / "plan.xlsx"
-    path.write_bytes(template_of(val_aigo))
+    path.write_bytes(val_aigo_template)
     before = snapshot()
     history = Action.history.count()
     call_command("import_plan", str(path))
@@ -79,7 +91,7 @@ def test_reimporting_the_same_file_changes_nothing(val_aigo, tmp_path, capsys):
     assert snapshot() == before and Action.history.count() == history
 
 
-def test_corrected_file_updates_fiches_in_place(val_aigo, tmp_path, capsys):
+def test_corrected_file_updates_fiches_in_place(val_aigo, tmp_path, capsys, val_aigo_template):
     pks = dict(val_aigo.actions.values_list("number", "pk"))
 
     def correct(workbook):
@@ -89,7 +101,7 @@ def test_corrected_file_updates_fiches_in_place(val_aigo, tmp_path, capsys):
         workbook["Étapes"].append([2, 1, "Ouvrir un second lieu d'écoute", None, "non"])
 
     path = tmp_path / "corrige.xlsx"
-    path.write_bytes(edited(template_of(val_aigo), correct))
+    path.write_bytes(edited(val_aigo_template, correct))
     call_command("import_plan", str(path), dry_run=True)
     out = capsys.readouterr().out
     assert "Fiches modifiées : 1 — 2" in out and "rien n'a été écrit" in out
@@ -181,9 +193,9 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize(("make", "message"), [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES])
-def test_bad_file_is_refused_and_writes_nothing(val_aigo, tmp_path, make, message):
+def test_bad_file_is_refused_and_writes_nothing(val_aigo, tmp_path, make, message, val_aigo_template):
     path = tmp_path / "plan.xlsx"
-    path.write_bytes(make(template_of(val_aigo)))
+    path.write_bytes(make(val_aigo_template))
     before = snapshot()
     with pytest.raises(CommandError) as refused:
         call_command("import_plan", str(path))
@@ -192,13 +204,13 @@ def test_bad_file_is_refused_and_writes_nothing(val_aigo, tmp_path, make, messag
     assert snapshot() == before
 
 
-def test_all_errors_are_listed_at_once(val_aigo):
+def test_all_errors_are_listed_at_once(val_aigo, val_aigo_template):
     def two_errors(wb):
         wb["Fiches"]["B4"] = 9
         wb["Calendrier"]["E3"] = "hier"
 
     with pytest.raises(open_format.PlanFormatError) as refused:
-        spreadsheet.read_document("plan.xlsx", edited(template_of(val_aigo), two_errors))
+        spreadsheet.read_document("plan.xlsx", edited(val_aigo_template, two_errors))
     assert len(refused.value.errors) == 2
 
 
@@ -220,9 +232,9 @@ def _file(content, name):
     return SimpleUploadedFile(name, content)
 
 
-def test_upload_preview_confirm(client, coordinator, val_aigo):
+def test_upload_preview_confirm(client, coordinator, val_aigo, val_aigo_template):
     client.force_login(coordinator)
-    content = edited(template_of(val_aigo), _set("Fiches", "H3", 75))
+    content = edited(val_aigo_template, _set("Fiches", "H3", 75))
     response = upload(client, content)
     pending = PlanImport.objects.get()
     assert response.status_code == 302 and response.url == reverse("plan_import_preview", args=[pending.pk])
@@ -240,9 +252,9 @@ def test_upload_preview_confirm(client, coordinator, val_aigo):
     assert client.post(reverse("plan_import_confirm", args=[pending.pk])).status_code == 404  # once only
 
 
-def test_upload_errors_are_listed_in_french(client, coordinator, val_aigo):
+def test_upload_errors_are_listed_in_french(client, coordinator, val_aigo, val_aigo_template):
     client.force_login(coordinator)
-    response = upload(client, edited(template_of(val_aigo), _set("Fiches", "B4", 9)))
+    response = upload(client, edited(val_aigo_template, _set("Fiches", "B4", 9)))
     assert response.status_code == 422
     # A row of the errors' table: Feuille, Ligne, Colonne, Message.
     assert "<td>Fiches</td><td>4</td><td>B</td><td>axe 9 inconnu" in response.text
@@ -250,26 +262,30 @@ def test_upload_errors_are_listed_in_french(client, coordinator, val_aigo):
 
 
 @pytest.mark.parametrize("role", [Role.CONTRIBUTOR, Role.READER])
-def test_only_managers_import(client, val_aigo, role):
+def test_only_managers_import(client, val_aigo, role, val_aigo_template):
     client.force_login(grant(UserFactory(), val_aigo, role))
     assert client.get(reverse("plan_import")).status_code == 403
-    assert upload(client, template_of(val_aigo)).status_code == 403
+    assert upload(client, val_aigo_template).status_code == 403
     assert not PlanImport.objects.exists()
 
 
-def test_a_coordinator_cannot_import_another_plan_nor_create_one(client, val_aigo, coordinator):
+def test_a_coordinator_cannot_import_another_plan_nor_create_one(
+    client, val_aigo, coordinator, val_aigo_template
+):
     client.force_login(coordinator)
 
     def other(wb):
         wb["Plan"]["B2"] = "autre-territoire"
 
-    response = upload(client, edited(template_of(val_aigo), other))
+    response = upload(client, edited(val_aigo_template, other))
     assert response.status_code == 422
     assert "seul un administrateur de l&#x27;installation crée un nouveau plan." in response.text
     assert not Plan.objects.filter(slug="autre-territoire").exists()
 
 
-def test_the_refusal_does_not_tell_whether_someone_elses_plan_exists(client, val_aigo, coordinator):
+def test_the_refusal_does_not_tell_whether_someone_elses_plan_exists(
+    client, val_aigo, coordinator, val_aigo_template
+):
     """The same words for a plan of another territory and for an identifier nobody uses."""
     from tests.factories import PlanFactory
 
@@ -281,7 +297,7 @@ def test_the_refusal_does_not_tell_whether_someone_elses_plan_exists(client, val
         def other(wb, slug=slug):
             wb["Plan"]["B2"] = slug
 
-        response = upload(client, edited(template_of(val_aigo), other))
+        response = upload(client, edited(val_aigo_template, other))
         assert response.status_code == 422
         page = re.sub(r'(X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', "", response.text)
         answers.append(page.replace(slug, "SLUG"))
@@ -342,8 +358,10 @@ def _broken_xml(content: bytes) -> bytes:
     ],
     ids=["zip bomb", "broken xml", "deep json"],
 )
-def test_hostile_files_are_refused_without_a_500(client, val_aigo, coordinator, make, name, message):
+def test_hostile_files_are_refused_without_a_500(
+    client, val_aigo, coordinator, make, name, message, val_aigo_template
+):
     client.force_login(coordinator)
-    response = upload(client, make(template_of(val_aigo)), name=name)
+    response = upload(client, make(val_aigo_template), name=name)
     assert response.status_code == 422 and message in response.text
     assert not PlanImport.objects.exists()
