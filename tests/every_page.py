@@ -1,5 +1,6 @@
 """Every page and htmx fragment of the Val'Aïgo plan, as each kind of person gets it: walked by
-the HTML checker (tests/test_vnu.py) and, on SQLite, by tests/test_sqlite.py."""
+the HTML checker (tests/test_vnu.py) and, on SQLite, by tests/test_sqlite.py; and the pages
+documents add or change (tests/test_vnu.py)."""
 
 import re
 
@@ -143,3 +144,48 @@ def refused_import(client: Client, plan) -> str:
     response = client.post("/import/", {"fichier": SimpleUploadedFile("plan.xlsx", out.getvalue())})
     assert response.status_code == 422 and "<caption" in response.content.decode()
     return response.content.decode()
+
+
+def document_pages(client: Client, plan) -> dict[str, str]:
+    """{what: the HTML}: the pages documents add or change, as a coordinator gets them once a PDF
+    is joined to fiche 12, an image to one of its notes and a PDF to a meeting (the uploads write
+    under MEDIA_ROOT): the fiche and the meeting listing them, the forms to add one, the
+    confirmation before deleting, and the answer refusing a file that is not what it says."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from reporting.models import Document
+    from tests import documents_files as files
+    from tests.factories import NoteFactory
+
+    coordinator = grant(UserFactory(username="documents"), plan, Role.COORDINATOR)
+    fiche = plan.actions.get(number=12)
+    note = NoteFactory(action=fiche, author=coordinator)
+    meeting = MeetingFactory(plan=plan)
+    client.force_login(coordinator)
+    add = reverse("fiche_document_add", args=[plan.slug, fiche.number])
+    add_to_meeting = reverse("meeting_document_add", args=[plan.slug, meeting.pk])
+
+    def upload(url, name, data, **extra):
+        return client.post(url, {"file": SimpleUploadedFile(name, data), **extra})
+
+    for url, name, data, extra in [
+        (add, "convention.pdf", files.PDF, {}),
+        (add, "photo.png", files.PNG, {"note": note.pk}),
+        (add_to_meeting, "cr.pdf", files.PDF, {}),
+    ]:
+        assert upload(url, name, data, **extra).status_code == 302, name
+    document = Document.objects.get(meeting=meeting, name="cr.pdf")
+    found = {
+        f"documents {path}": get(client, path)
+        for path in [
+            fiche.get_absolute_url(),
+            add,
+            reverse("meeting_detail", args=[plan.slug, meeting.pk]),
+            add_to_meeting,
+            reverse("document_delete", args=[plan.slug, document.pk]),
+        ]
+    }
+    refused = upload(add, "x.pdf", b"MZ" + b"\x00" * 40)
+    found["documents refus d'un fichier"] = refused.content.decode()
+    return found

@@ -4,7 +4,8 @@ does not know. scripts/test fetches vnu.jar (npm's vnu-jar) and runs it with the
 
 The pages are those a person reaches: the plan's pages, the fiche page with each of its forms
 opened on demand (the full page without JavaScript, the fragment with htmx), the answer of an
-in-place write, the meeting and member pages, the import, the account and the public pages.
+in-place write, the meeting and member pages, the import, the account and the public pages, and
+the pages documents add or change (in the same run of the checker: one start of Java).
 """
 
 import json
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.every_page import FRAGMENT, every_page
+from tests.every_page import FRAGMENT, document_pages, every_page
 
 VNU_JAR = os.environ.get("VNU_JAR", "")
 # htmx's attributes are not HTML's: the only errors we accept (issue 12).
@@ -74,8 +75,13 @@ SENTINELS = {
 
 
 @pytest.fixture
-def documents(val_aigo, client):
-    return every_page(client, val_aigo)
+def documents(val_aigo, client, settings, tmp_path_factory):
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    return {**every_page(client, val_aigo), **document_pages(client, val_aigo)}
 
 
 def test_every_page_and_fragment_passes_the_html_checker(documents, tmp_path):

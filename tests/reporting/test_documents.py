@@ -396,34 +396,6 @@ def test_listed_in_the_fiche_pdf_and_the_dossier_copil_names_and_dates_only(db, 
         assert "Présents" not in text  # the spreadsheet's content is never printed
 
 
-def test_the_document_pages_are_valid_html(client, action, plan, coordinator, tmp_path):
-    """vnu, the W3C's checker, on the pages documents add or change (skipped without VNU_JAR,
-    which scripts/test sets)."""
-    from tests.every_page import get
-    from tests.test_vnu import checker, vnu_errors
-
-    command = checker()
-    note = NoteFactory(action=action, author=coordinator)
-    meeting = MeetingFactory(plan=plan)
-    client.force_login(coordinator)
-    upload(client, add_url(action), "convention.pdf", files.PDF)
-    upload(client, add_url(action), "photo.png", files.PNG, note=note.pk)
-    upload(client, reverse("meeting_document_add", args=[plan.slug, meeting.pk]), "cr.pdf", files.PDF)
-    document = Document.objects.get(name="cr.pdf")
-    pages = {
-        path: get(client, path)
-        for path in [
-            action.get_absolute_url(),
-            add_url(action),
-            reverse("meeting_detail", args=[plan.slug, meeting.pk]),
-            reverse("meeting_document_add", args=[plan.slug, meeting.pk]),
-            reverse("document_delete", args=[plan.slug, document.pk]),
-        ]
-    }
-    pages["erreur"] = upload(client, add_url(action), "x.pdf", b"MZ" + b"\x00" * 40).content.decode()
-    assert vnu_errors(command, pages, tmp_path) == {}
-
-
 def test_the_storage_follows_the_environment():
     """MEDIA_ROOT on the file system by default; a private S3-compatible bucket when
     DOCUMENTS_S3_BUCKET is set (django-storages, the optional extra, need not be installed to
