@@ -187,11 +187,14 @@ def test_production_mode_serves_pages_static_files_and_sign_in(production_server
 
 
 def test_two_workers_make_each_report_exactly_once():
-    # A plan without fiches: the workers' claims are under test here, not the dossier's content
-    # (tests/reporting); its PDF costs half of a two-fiche plan's, and shorter tasks make the
-    # workers' claims meet more often.
+    # The bilan of a plan without fiches: the workers' claims are under test here, not the
+    # report's content (tests/reporting); its three pages cost a third of the two-fiche dossier's
+    # seven, and shorter tasks make the workers' claims meet more often.
     plan = PlanFactory()
-    reports = [GeneratedReport.objects.create(plan=plan, kind="copil", fingerprint=str(i)) for i in range(20)]
+    reports = [
+        GeneratedReport.objects.create(plan=plan, kind="bilan", year=2025, fingerprint=str(i))
+        for i in range(20)
+    ]
     for report in reports:
         generate_report.enqueue(report.pk)
     assert DBTaskResult.objects.ready().count() == 20
