@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest  # noqa: E402
 
-from tests.browser.pages import READER_PASSWORD, sign_in  # noqa: E402
+from tests.browser.pages import READER_PASSWORD, open_as, signed_in_as  # noqa: E402
 from tests.factories import grant  # noqa: E402
 
 # The binary itself skips the /usr/bin/chromium wrapper script and its noise.
@@ -57,10 +57,13 @@ def reader(django_user_model, val_aigo):
 
 
 @pytest.fixture
-def signed_in_page(page, live_server, reader, val_aigo):
-    """A page signed in as a reader, on the Val'Aïgo plan (a reader lands on the dashboard)."""
-    page.goto(f"{live_server.url}/connexion/")
-    sign_in(page)
-    page.wait_for_url(f"{live_server.url}/plans/{val_aigo.slug}/tableau-de-bord/")
-    page.goto(f"{live_server.url}/plans/{val_aigo.slug}/")
-    return page
+def reader_page(page, live_server, reader):
+    """A blank page whose browser is signed in as the reader (by its session cookie: where a
+    reader lands through the form is test_reading.py's subject), for a test to open its page."""
+    return signed_in_as(page, live_server, reader.username)
+
+
+@pytest.fixture
+def signed_in_page(reader_page, live_server, val_aigo):
+    """A page signed in as a reader, on the Val'Aïgo plan."""
+    return open_as(reader_page, live_server, f"/plans/{val_aigo.slug}/", "lecteur")

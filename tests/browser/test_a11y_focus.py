@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from axes.models import Role
-from tests.browser.pages import FACTORY_PASSWORD, sign_in, sign_in_and_open
+from tests.browser.pages import FACTORY_PASSWORD, open_as, sign_in
 from tests.factories import DecisionFactory, MeetingFactory, UserFactory, grant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,7 +20,7 @@ def coordination(val_aigo):
 
 
 def test_filtering_the_list_announces_the_count_and_keeps_the_focus(page, live_server, coordination):
-    sign_in_and_open(page, live_server, "/plans/val-aigo/fiches/", "coordination")
+    open_as(page, live_server, "/plans/val-aigo/fiches/", "coordination")
     late = page.get_by_label("En retard")
     late.check()
     expect(page.locator("#annonce")).to_have_text(re.compile(r"^\d+ fiches?$"))
@@ -32,7 +32,7 @@ def test_filtering_the_list_announces_the_count_and_keeps_the_focus(page, live_s
 
 def test_changing_a_decision_announces_it_and_focus_stays_on_it(page, live_server, coordination, val_aigo):
     decision = DecisionFactory(meeting=MeetingFactory(plan=val_aigo))
-    sign_in_and_open(page, live_server, f"/plans/val-aigo/reunions/{decision.meeting.pk}/", "coordination")
+    open_as(page, live_server, f"/plans/val-aigo/reunions/{decision.meeting.pk}/", "coordination")
     item = page.locator(f"#decision-{decision.pk}")
     item.get_by_label("État de la décision").select_option(label="Prise")
     item.get_by_role("button", name="Changer l'état").click()
@@ -43,7 +43,7 @@ def test_changing_a_decision_announces_it_and_focus_stays_on_it(page, live_serve
 
 def test_the_menu_folds_behind_a_button_on_a_phone(page, live_server, coordination):
     page.set_viewport_size({"width": 320, "height": 640})
-    sign_in_and_open(page, live_server, "/plans/val-aigo/", "coordination")
+    open_as(page, live_server, "/plans/val-aigo/", "coordination")
     button = page.get_by_role("button", name="Menu")
     menu = page.get_by_role("navigation", name="Menu principal")
     expect(button).to_have_attribute("aria-expanded", "false")
@@ -60,7 +60,7 @@ def test_without_javascript_the_menu_is_simply_listed(browser, live_server, coor
     context = browser.new_context(java_script_enabled=False, viewport={"width": 320, "height": 640})
     page = context.new_page()
     try:
-        sign_in_and_open(page, live_server, "/plans/val-aigo/", "coordination")
+        open_as(page, live_server, "/plans/val-aigo/", "coordination")
         expect(page.get_by_role("button", name="Menu")).to_be_hidden()
         expect(
             page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Mes fiches")
@@ -76,7 +76,7 @@ def test_removing_a_member_asks_first(browser, live_server, coordination, val_ai
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     try:
-        sign_in_and_open(page, live_server, "/plans/val-aigo/membres/", "coordination")
+        open_as(page, live_server, "/plans/val-aigo/membres/", "coordination")
         page.get_by_role("link", name="Retirer elue").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Retirer Anne Roux du plan ?")
         assert val_aigo.roles.filter(user=reader).exists()  # nothing removed by asking

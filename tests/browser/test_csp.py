@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_no_policy_violation_while_reading_and_filtering(signed_in_page, live_server):
-    page = signed_in_page
+def test_no_policy_violation_while_reading_and_filtering(reader_page, live_server):
+    page = reader_page
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.add_init_script(

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from axes.models import Role
 from tests import documents_files as files
-from tests.browser.pages import sign_in_and_open
+from tests.browser.pages import open_as
 from tests.factories import (
     ActionFactory,
     AxisFactory,
@@ -51,7 +51,7 @@ def test_the_copil_minutes_attached_then_downloaded_by_a_contributeur(
     wrong.write_bytes(b"MZ\x90\x00" + b"\x00" * 200)
 
     coordinator = browser.new_context(java_script_enabled=javascript)
-    page = sign_in_and_open(coordinator.new_page(), live_server, path, "claire")
+    page = open_as(coordinator.new_page(), live_server, path, "claire")
     page.get_by_role("link", name="Joindre un document").click()
     field = page.get_by_label("Fichier")
     expect(field).to_have_accessible_description(
@@ -77,7 +77,7 @@ def test_the_copil_minutes_attached_then_downloaded_by_a_contributeur(
     coordinator.close()
 
     contributor = browser.new_context(java_script_enabled=javascript, accept_downloads=True)
-    page = sign_in_and_open(contributor.new_page(), live_server, path, "paul")
+    page = open_as(contributor.new_page(), live_server, path, "paul")
     expect(page.locator("#documents").get_by_role("link", name="Supprimer")).to_have_count(0)
     with page.expect_download() as info:
         page.get_by_role("link", name="Compte rendu du COPIL – juin.pdf", exact=True).click()
@@ -106,7 +106,7 @@ def test_a_partner_joins_a_photo_to_their_note_from_the_fiche_page(page, live_se
     photo = tmp_path / "atelier.png"
     photo.write_bytes(files.PNG)
     path = "/plans/coteaux/fiches/1/"
-    sign_in_and_open(page, live_server, path, "lea")
+    open_as(page, live_server, path, "lea")
     page.locator(f"#note-{note.pk}").get_by_role("link", name="Joindre un document").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Joindre un document")
     expect(page.get_by_label("Joindre à")).to_have_value(str(note.pk))
@@ -129,7 +129,7 @@ def test_the_document_pages_reflow_and_meet_wcag(page, live_server, meeting, tmp
     )
     long_name.write_bytes(files.PDF)
     plan = meeting.plan
-    sign_in_and_open(page, live_server, f"/plans/coteaux/reunions/{meeting.pk}/documents/ajouter/", "claire")
+    open_as(page, live_server, f"/plans/coteaux/reunions/{meeting.pk}/documents/ajouter/", "claire")
     page.get_by_label("Fichier").set_input_files(long_name)
     page.get_by_role("button", name="Joindre le document").click()
     page.wait_for_url(f"{live_server.url}/plans/coteaux/reunions/{meeting.pk}/#documents")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from actions.models import Condition, Indicator
 from axes.models import Role
-from tests.browser.pages import axe_violations, describe, sign_in_and_open
+from tests.browser.pages import axe_violations, describe, open_as
 from tests.factories import IndicatorFactory, IndicatorValueFactory, UserFactory, grant
 
 # Scripts on and off for each test unless it narrows them (tests/browser/conftest.py, javascript).
@@ -59,7 +59,7 @@ def with_javascript_only(why):
 def test_edits_in_place_say_what_they_did_and_keep_the_focus(
     page, live_server, coordinator, indicator, javascript
 ):
-    sign_in_and_open(page, live_server, FICHE, "claire")
+    open_as(page, live_server, FICHE, "claire")
     page.evaluate("window.sansRechargement = true")
 
     status = page.locator("#statut")
@@ -132,7 +132,7 @@ def test_after_writes_in_place_the_journal_is_the_one_a_reload_shows(
     for n in range(55):
         action.refresh_from_db()
         action.save_edit(by=coordinator, progress=n)
-    sign_in_and_open(page, live_server, FICHE, "claire")
+    open_as(page, live_server, FICHE, "claire")
     page.evaluate("window.sansRechargement = true")
     lines = page.locator("#journal-lignes > li")
     expect(lines.first).to_contain_text("Avancement : 53 % → 54 %")
@@ -160,7 +160,7 @@ def test_after_writes_in_place_the_journal_is_the_one_a_reload_shows(
 def test_the_note_field_is_at_most_twenty_tab_stops_from_the_top(
     page, live_server, coordinator, val_aigo, javascript
 ):
-    sign_in_and_open(page, live_server, "/plans/val-aigo/fiches/12/", "claire")
+    open_as(page, live_server, "/plans/val-aigo/fiches/12/", "claire")
     page.locator("main").focus()
     presses = 0
     while presses < 40 and not page.evaluate("document.activeElement.matches('#notes textarea')"):
@@ -172,7 +172,7 @@ def test_the_note_field_is_at_most_twenty_tab_stops_from_the_top(
 
 def test_a_deletion_asks_first(page, live_server, coordinator, val_aigo, javascript):
     condition = Condition.objects.get(action__plan=val_aigo, action__number=1, text="Temps agent nécessaire")
-    sign_in_and_open(page, live_server, FICHE, "claire")
+    open_as(page, live_server, FICHE, "claire")
     section = page.locator("#conditions")
     section.get_by_role("link", name="Modifier « Temps agent nécessaire »").click()
     section.get_by_role("link", name="Supprimer « Temps agent nécessaire »").click()
@@ -202,7 +202,7 @@ def test_the_fiche_meets_wcag_and_reflows(page, live_server, val_aigo, indicator
     username = "claire" if role == "editor" else "elu"
     grant(UserFactory(username=username), val_aigo, Role.COORDINATOR if role == "editor" else Role.READER)
     page.set_viewport_size({"width": width, "height": 900})
-    sign_in_and_open(page, live_server, "/plans/val-aigo/fiches/12/", username)
+    open_as(page, live_server, "/plans/val-aigo/fiches/12/", username)
     violations = axe_violations(page)
     assert violations == [], describe(violations)
     if role == "editor":

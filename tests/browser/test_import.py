@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from actions.models import Action, PlanImport, Status, Step
 from axes.models import Plan
 from partners.models import Organisation
-from tests.browser.pages import axe_violations, describe, sign_in_and_open, upload_plan
+from tests.browser.pages import axe_violations, describe, open_as, upload_plan
 from tests.factories import UserFactory
 
 # Scripts on and off for each test unless it narrows them (tests/browser/conftest.py, javascript).
@@ -41,7 +41,7 @@ def administrator(val_aigo):
 def test_administrator_imports_a_new_plan_from_the_template(
     page, live_server, administrator, javascript, tmp_path
 ):
-    sign_in_and_open(page, live_server, "/import/", "admin")
+    open_as(page, live_server, "/import/", "admin")
     assert page.evaluate("typeof window.htmx") == ("object" if javascript else "undefined")
     expect(page.get_by_role("heading", level=1)).to_have_text("Importer un plan depuis Excel")
 
@@ -152,7 +152,7 @@ def _fiche_under_an_unknown_enjeu(tmp_path):
 def test_a_file_with_a_mistake_is_refused_and_names_its_cell(page, live_server, administrator, tmp_path):
     path, row, calendar_row = _fiche_under_an_unknown_enjeu(tmp_path)
     organisations = Organisation.objects.count()
-    sign_in_and_open(page, live_server, "/import/", "admin")
+    open_as(page, live_server, "/import/", "admin")
     upload_plan(page, path)
 
     expect(page.get_by_role("alert")).to_have_text(

@@ -74,8 +74,8 @@ def test_link_opens_the_fiche_of_action_12(signed_in_page, live_server):
 
 # Not on the sign-in page: Django's form puts autofocus on "Identifiant", so Tab starts from there.
 @pytest.mark.parametrize("path", ["/plans/val-aigo/", "/plans/val-aigo/fiches/12/"])
-def test_skip_link_is_the_first_tab_stop(signed_in_page, live_server, path):
-    page = signed_in_page
+def test_skip_link_is_the_first_tab_stop(reader_page, live_server, path):
+    page = reader_page
     page.goto(f"{live_server.url}{path}")
     skip_link = page.get_by_role("link", name="Aller au contenu")
     expect(skip_link).not_to_be_in_viewport()
@@ -103,8 +103,8 @@ def test_plan_page_with_findings_open_meets_wcag_a_and_aa(signed_in_page):
 
 
 @pytest.mark.parametrize("number", [1, 12])
-def test_fiche_page_meets_wcag_a_and_aa(signed_in_page, live_server, number):
-    page = signed_in_page
+def test_fiche_page_meets_wcag_a_and_aa(reader_page, live_server, number):
+    page = reader_page
     page.goto(f"{live_server.url}/plans/val-aigo/fiches/{number}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Action {number} :")
     violations = axe_violations(page)

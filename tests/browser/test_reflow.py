@@ -5,7 +5,7 @@ import pytest
 
 from axes.models import Role
 from partners.models import Organisation
-from tests.browser.pages import FACTORY_PASSWORD, axe_violations, describe, sign_in
+from tests.browser.pages import audit_every_page, axe_violations, describe, signed_in_as
 from tests.factories import DecisionFactory, MeetingFactory, UserFactory, grant, theme
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,12 +37,6 @@ PAGES = [
     ("/mentions-legales/", None),
     ("/donnees-personnelles/", None),
 ]
-# Pages another engineer is reshaping right now: their failures are reported as xfail (not
-# strict), so that the test says so rather than hiding it. Remove an entry once it passes.
-OTHERS: dict[str, str] = {
-    # The fiche page is being reshaped by another engineer (issue 12, fiche side).
-    FICHE: "fiche page: other engineer",
-}
 PUBLIC = [
     "/connexion/",
     "/compte/mot-de-passe-oublie/",
@@ -102,9 +96,8 @@ def audit(page, url):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_reflows_and_meets_wcag_for_every_role(page, live_server, people, role):
-    page.goto(f"{live_server.url}/connexion/")
-    sign_in(page, role, FACTORY_PASSWORD)
-    page.wait_for_load_state()
+    signed_in_as(page, live_server, role)
+    audit_every_page(page.context)
     failures = {}
     for path, readers in PAGES:
         if readers is not None and role not in readers:
@@ -113,13 +106,11 @@ def test_every_page_reflows_and_meets_wcag_for_every_role(page, live_server, peo
         problems = audit(page, f"{live_server.url}{path}")
         if problems:
             failures[path] = problems
-    report = "\n".join(f"{path}\n  " + "\n  ".join(p) for path, p in failures.items())
-    assert not set(failures) - set(OTHERS), report
-    if failures:
-        pytest.xfail("; ".join(OTHERS[path] for path in failures) + "\n" + report)
+    assert not failures, "\n".join(f"{path}\n  " + "\n  ".join(p) for path, p in failures.items())
 
 
 def test_public_pages_reflow_and_meet_wcag(page, live_server, db):
+    audit_every_page(page.context)
     failures = {}
     for path in PUBLIC:
         problems = audit(page, f"{live_server.url}{path}")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from axes.models import Role
 from reporting.models import GeneratedReport, ReportStatus
 from reporting.overview import plan_overview
-from tests.browser.pages import READER_PASSWORD, axe_violations, describe, sign_in
+from tests.browser.pages import READER_PASSWORD, axe_violations, describe, signed_in_as
 from tests.factories import build_plan, grant
 from tests.pdf import pdf_text
 
@@ -160,17 +160,10 @@ def ready(page, plan, javascript, tmp_path):
 
 @pytest.fixture
 def small_plan(django_user_model):
-    """Three full fiches on two axes, and an élu who reads them (and lands on their dashboard)."""
+    """Three full fiches on two axes, and an élu who reads them."""
     plan = build_plan(3, n_axes=2)
     grant(django_user_model.objects.create_user("lecteur", password=READER_PASSWORD), plan, Role.READER)
     return plan
-
-
-def signed_in(page, live_server, plan):
-    page.goto(f"{live_server.url}/connexion/")
-    sign_in(page)
-    page.wait_for_url(f"{live_server.url}{DASHBOARD.format(slug=plan.slug)}")
-    return page
 
 
 def test_reader_gets_the_dossier_copil_made_in_the_background(
@@ -178,7 +171,7 @@ def test_reader_gets_the_dossier_copil_made_in_the_background(
 ):
     """Two élus ask for the dossier COPIL, one with scripts on and one without; the plan being
     the same, they wait for the same dossier, made once by the worker."""
-    signed_in(page, live_server, small_plan)
+    signed_in_as(page, live_server, "lecteur")
     # WCAG 2 A and AA on the reports page and on the status page once ready (with scripts on, as
     # most people read them).
     audits = {}
@@ -187,7 +180,7 @@ def test_reader_gets_the_dossier_copil_made_in_the_background(
 
     plain_context = browser.new_context(**{**browser_context_args, "java_script_enabled": False})
     try:
-        plain = signed_in(plain_context.new_page(), live_server, small_plan)
+        plain = signed_in_as(plain_context.new_page(), live_server, "lecteur")
         assert ask_for_the_dossier_copil(plain, live_server, small_plan) == report
         waiting(plain, javascript=False)
 
@@ -204,8 +197,8 @@ def test_reader_gets_the_dossier_copil_made_in_the_background(
         plain_context.close()
 
 
-def test_reader_downloads_the_fiche_of_action_12(signed_in_page, live_server, tmp_path):
-    page = signed_in_page
+def test_reader_downloads_the_fiche_of_action_12(reader_page, live_server, tmp_path):
+    page = reader_page
     page.goto(f"{live_server.url}/plans/val-aigo/fiches/12/")
     link = page.get_by_role("link", name="Télécharger la fiche en PDF")
     expect(link).to_have_attribute("href", "/plans/val-aigo/fiches/12.pdf")

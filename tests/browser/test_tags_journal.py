@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from axes.models import Role
-from tests.browser.pages import sign_in_and_open
+from tests.browser.pages import open_as
 from tests.factories import UserFactory, audience, grant, theme
 
 # Scripts on and off for each test unless it narrows them (tests/browser/conftest.py, javascript).
@@ -25,7 +25,7 @@ def test_ticking_themes_writes_a_journal_line(page, live_server, val_aigo, javas
     theme("Parentalité")
     audience("Familles")
     val_aigo.actions.get(number=1).set_tags(by=None, themes=[theme("Jeunesse")])
-    sign_in_and_open(page, live_server, FICHE, "claire")
+    open_as(page, live_server, FICHE, "claire")
     if javascript:
         page.evaluate("window.sansRechargement = true")
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from partners.models import Membership, Organisation, OrganisationKind
-from tests.browser.pages import axe_violations, sign_in_and_open
+from tests.browser.pages import axe_violations, open_as
 from tests.factories import ActionFactory, FinancingFactory, PlanFactory, UserFactory, audience, theme
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,7 +35,7 @@ def test_a_caf_officer_reads_parentalite_across_two_plans(page, live_server):
     officer = UserFactory(username="ines", first_name="Inès", last_name="Martin")
     Membership.objects.create(user=officer, organisation=caf)
 
-    sign_in_and_open(page, live_server, "/tableau-de-bord/", "ines")
+    open_as(page, live_server, "/tableau-de-bord/", "ines")
     page.get_by_role("link", name="Les fiches de tous ces plans par thématique").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Thématiques")
     page.get_by_label("Thématique", exact=True).select_option(label="Parentalité (2)")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from actions.models import Action, Note, Status, Step
 from axes.models import Role
 from partners.models import Organisation
-from tests.browser.pages import axe_violations, describe, sign_in_and_open
+from tests.browser.pages import axe_violations, describe, open_as
 from tests.factories import UserFactory, grant
 
 # Scripts on and off for each test unless it narrows them (tests/browser/conftest.py, javascript).
@@ -41,7 +41,7 @@ def step_of_action_12(text):
 
 
 def test_contributor_filters_the_fiches_by_commune(page, live_server, contributor, villemur, javascript):
-    sign_in_and_open(page, live_server, LIST, "marc")
+    open_as(page, live_server, LIST, "marc")
     assert page.evaluate("typeof window.htmx") == ("object" if javascript else "undefined")
     heading = page.locator("#resultats-titre")
     expect(heading).to_have_text("20 fiches sur 20")
@@ -70,7 +70,7 @@ def test_contributor_ticks_a_step_sets_the_status_and_posts_a_note(
 ):
     fiche = f"{LIST}12/"
     step = step_of_action_12(PS_JEUNES)
-    sign_in_and_open(page, live_server, fiche, "marc")
+    open_as(page, live_server, fiche, "marc")
     if javascript:
         page.evaluate("window.sansRechargement = true")
     journal = page.locator("#journal")
@@ -113,7 +113,7 @@ def test_contributor_reads_action_1_but_may_not_change_it(
     page, live_server, contributor, val_aigo, javascript
 ):
     fiche = f"{LIST}1/"
-    sign_in_and_open(page, live_server, fiche, "marc")
+    open_as(page, live_server, fiche, "marc")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Action 1 :")
     expect(page.get_by_role("button", name="Enregistrer le statut")).to_have_count(0)
     expect(page.locator("#statut form")).to_have_count(0)
@@ -149,8 +149,8 @@ def test_a_stale_status_edit_is_refused_with_the_colleagues_value(page, new_cont
     for username, first, last in [("claire", "Claire", "Dupont"), ("paul", "Paul", "Roux")]:
         grant(UserFactory(username=username, first_name=first, last_name=last), val_aigo, Role.COORDINATOR)
     fiche = f"{LIST}3/"
-    first = sign_in_and_open(page, live_server, fiche, "claire")
-    second = sign_in_and_open(new_context().new_page(), live_server, fiche, "paul")
+    first = open_as(page, live_server, fiche, "claire")
+    second = open_as(new_context().new_page(), live_server, fiche, "paul")
 
     first.locator("#statut").get_by_label("Statut").select_option(label="En pause")
     first.get_by_role("button", name="Enregistrer le statut").click()
@@ -170,7 +170,7 @@ def test_a_stale_status_edit_is_refused_with_the_colleagues_value(page, new_cont
 
 
 def test_workspace_pages_meet_wcag_a_and_aa(page, live_server, contributor, villemur):
-    sign_in_and_open(page, live_server, f"{LIST}?commune={villemur.pk}", "marc")
+    open_as(page, live_server, f"{LIST}?commune={villemur.pk}", "marc")
     expect(page.locator("#resultats-titre")).to_have_text("1 fiche sur 20")
     violations = axe_violations(page)
     assert violations == [], describe(violations)
