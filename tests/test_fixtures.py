@@ -2,6 +2,7 @@
 tests/database.py)."""
 
 import copy
+import itertools
 
 import pytest
 from django.contrib.auth.hashers import check_password
@@ -75,6 +76,18 @@ def test_the_small_imported_plan_copied_is_the_one_imported(db):
             assert data["axes"][0]["actions"][0]["title"].startswith("Action du synoptique")
             data["axes"][0]["actions"][0]["title"] = "Changée par un test"
             transaction.set_rollback(True)
+
+
+def test_a_new_commune_never_takes_the_code_of_a_copied_one(db, monkeypatch):
+    """The factories' commune codes wrap after 1,000; a copied plan keeps the codes of the
+    communes the process built first: a commune made after the count wrapped skips them."""
+    plan, _ = factories.imported_plan()
+    copied = sorted(plan.communes.values_list("insee", flat=True))
+    monkeypatch.setattr(factories, "_insee_numbers", itertools.count(int(copied[0])))  # wrapped
+    made = {
+        organisation.insee for organisation in factories.OrganisationFactory.create_batch(3, commune=True)
+    }
+    assert len(made) == 3 and not made & set(copied), (made, copied)
 
 
 def test_passwords_still_check(db):
