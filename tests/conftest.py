@@ -6,7 +6,6 @@ from django.test import TransactionTestCase, override_settings
 
 from actions.plan_io import open_format
 from axes.models import Plan, Role
-from partners.models import Organisation
 from tests import database
 from tests.factories import UserFactory, grant
 from tests.snapshot import Snapshot
@@ -118,8 +117,6 @@ def val_aigo_plan() -> Plan:
     The importer runs once per test process; later tests get a copy of the rows it wrote
     (tests/snapshot.py), unless the test already holds plans or organisations, which the
     importer would have matched."""
-    if Plan.objects.exists() or Organisation.objects.exists():
-        return import_val_aigo()
     return _val_aigo_rows()
 
 

@@ -302,8 +302,6 @@ def imported_plan(n_actions: int = 3) -> tuple[Plan, dict]:
     Built, exported, deleted and imported (0.6 s and more) once per test process and number of
     fiches; later tests get a copy of the rows that wrote (tests/snapshot.py) and of the
     document, unless the test already holds plans or organisations."""
-    if Plan.objects.exists() or Organisation.objects.exists():
-        return _imported_plan(n_actions)
     if n_actions not in _imported_plans:
         _imported_plans[n_actions] = Snapshot(
             lambda: _imported_plan(n_actions),

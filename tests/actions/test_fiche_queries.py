@@ -26,14 +26,13 @@ from tests.factories import (
     build_plan,
     grant,
 )
+from tests.snapshot import Snapshot
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 MAX_QUERIES = 12
 
 
-@pytest.fixture
-def plan(db):
-    """Twenty full fiches; fiche 1 also has indicators with values and a decision."""
+def twenty_fiches() -> Plan:
     plan = build_plan(20)
     action = plan.actions.get(number=1)
     for indicator in IndicatorFactory.create_batch(2, action=action):
@@ -41,6 +40,16 @@ def plan(db):
         IndicatorValueFactory(indicator=indicator, year=2025)
     DecisionFactory(meeting=MeetingFactory(plan=plan), actions=[action, plan.actions.get(number=2)])
     return plan
+
+
+_twenty_fiches = Snapshot(twenty_fiches, key=lambda plan: plan.pk, find=lambda pk: Plan.objects.get(pk=pk))
+
+
+@pytest.fixture
+def plan(db):
+    """Twenty full fiches; fiche 1 also has indicators with values and a decision. Built once
+    per test process, then copied (tests/snapshot.py)."""
+    return _twenty_fiches()
 
 
 @pytest.fixture
