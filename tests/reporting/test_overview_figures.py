@@ -558,24 +558,48 @@ def test_the_triggers_outlive_a_migration_that_rebuilds_their_tables():
     from django.apps import apps
     from django.db.models.signals import post_migrate, pre_migrate
 
-    (plan,) = bulk_plans(1, signatory=caf(), fiches_per_plan=1)
-    config = apps.get_app_config("reporting")
-    sent = {"app_config": config, "verbosity": 0, "interactive": False, "using": "default", "apps": apps}
-    pre_migrate.send(sender=config, plan=[], **sent)
-    with connection.schema_editor() as editor:
-        for model, name in ((Action, "title"), (CalendarEntry, "label"), (Meeting, "attendees")):
-            field = model._meta.get_field(name)
-            wider = copy.deepcopy(field)
-            wider.max_length += 1
-            editor.alter_field(model, field, wider)  # SQLite: a new table, the rows copied over
-            editor.alter_field(model, wider, field)
-    post_migrate.send(sender=config, plan=[], **sent)
-    assert figures.installed(connection) == set(figures.trigger_names())
-    for write in (
-        lambda: Action.objects.filter(plan=plan).update(progress=5),
-        lambda: CalendarEntry.objects.filter(action__plan=plan).update(end=datetime.date(2030, 1, 1)),
-        lambda: Meeting.objects.create(plan=plan, instance=Instance.COPIL, date=datetime.date(2025, 1, 1)),
-    ):
-        before = PlanChanges.objects.get(plan=plan).n
-        write()
-        assert PlanChanges.objects.get(plan=plan).n > before
+    try:
+        (plan,) = bulk_plans(1, signatory=caf(), fiches_per_plan=1)
+        config = apps.get_app_config("reporting")
+        sent = {"app_config": config, "verbosity": 0, "interactive": False, "using": "default", "apps": apps}
+        pre_migrate.send(sender=config, plan=[], **sent)
+        with connection.schema_editor() as editor:
+            for model, name in ((Action, "title"), (CalendarEntry, "label"), (Meeting, "attendees")):
+                field = model._meta.get_field(name)
+                wider = copy.deepcopy(field)
+                wider.max_length += 1
+                editor.alter_field(model, field, wider)  # SQLite: a new table, the rows copied over
+                editor.alter_field(model, wider, field)
+        post_migrate.send(sender=config, plan=[], **sent)
+        assert figures.installed(connection) == set(figures.trigger_names())
+        for write in (
+            lambda: Action.objects.filter(plan=plan).update(progress=5),
+            lambda: CalendarEntry.objects.filter(action__plan=plan).update(end=datetime.date(2030, 1, 1)),
+            lambda: Meeting.objects.create(
+                plan=plan, instance=Instance.COPIL, date=datetime.date(2025, 1, 1)
+            ),
+        ):
+            before = PlanChanges.objects.get(plan=plan).n
+            write()
+            assert PlanChanges.objects.get(plan=plan).n > before
+    finally:
+        forget_the_rebuilt_tables_sizes()
+
+
+def forget_the_rebuilt_tables_sizes() -> None:
+    """PostgreSQL rewrites a table whose column it narrows, and records the rows it held then (one
+    or two) as the table's size (pg_class.reltuples). Tests that later fill the fiches with
+    thousands of rows were then planned as for a handful, in nested loops: the 2,000-fiche
+    dashboard of test_scale_dashboards went from 5 s to 47-129 s in the same process, and in any
+    later run on a reused database (the session's reset cannot TRUNCATE a table others refer
+    to). One TRUNCATE of every table (but those only migrations write, tests/database.py) makes
+    them "never vacuumed" again, estimated from their size as on a fresh database; they are
+    empty after this test anyway."""
+    if connection.vendor != "postgresql":
+        return
+    from tests.database import KEPT
+
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        tables = [t for t in connection.introspection.table_names(cursor) if t not in KEPT]
+        cursor.execute(f"TRUNCATE {', '.join(qn(t) for t in tables)}")
