@@ -48,18 +48,29 @@ def django_db_setup(django_db_setup, django_db_blocker):
         # A database reused from an earlier run may already hold such statistics: an empty
         # table emptied again by TRUNCATE is "never vacuumed" again (reltuples -1).
         cursor.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.reltuples >= 0"
+            "SELECT c.relname, c.reltuples >= 0 FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname = current_schema()"
         )
-        for (table,) in cursor.fetchall():
+        empty, measured = [], False
+        for table, counted in cursor.fetchall():
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {qn(table)})")  # noqa: S608 (catalogue names)
-            if cursor.fetchone()[0]:
-                continue
-            try:
+            if not cursor.fetchone()[0]:
+                empty.append(table)
+                measured = measured or counted
+        # Every empty table in one statement: PostgreSQL truncates a table others refer to (the
+        # fiches) only together with them.
+        try:
+            if measured:
                 with transaction.atomic():
-                    cursor.execute(f"TRUNCATE {qn(table)}")
-            except DatabaseError:  # referenced by a table that holds rows: left as it is
-                pass
+                    cursor.execute(f"TRUNCATE {', '.join(qn(table) for table in empty)}")
+        except DatabaseError:  # referenced by a table that holds rows: one by one, what can be
+            for table in empty:
+                try:
+                    with transaction.atomic():
+                        cursor.execute(f"TRUNCATE {qn(table)}")
+                except DatabaseError:
+                    pass
 
 
 @pytest.fixture(scope="session", autouse=True)
