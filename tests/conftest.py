@@ -78,7 +78,7 @@ def cheaper_emptying():
     """After a test that ran outside a rolled-back transaction (live server, transactional_db,
     django_db(transaction=True)), every table emptied as a fresh test database has it, the
     starting themes and publics included, in 15-40 ms instead of Django's flush and post_migrate
-    (0.3-0.9 s): tests/database.py, checked by tests/test_database.py."""
+    (0.3-0.9 s): tests/database.py, checked by tests/test_fixtures.py."""
     flush = TransactionTestCase._fixture_teardown
 
     def _fixture_teardown(self):
