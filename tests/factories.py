@@ -60,7 +60,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
             name=factory.Sequence(lambda n: f"Commune {n}"),
             # Department "00" does not exist: never the code of a real commune of a plan loaded
             # beside (31066 was once both Bessières in Val'Aïgo and this process's 1,066th).
-            insee=factory.LazyFunction(lambda: free_insee()),
+            insee=factory.LazyFunction(free_insee),
         )
 
 

@@ -145,7 +145,7 @@ def test_report_command_refuses_bad_requests(tmp_path, val_aigo, args, options, 
 
 
 def test_pdf_renderer_reads_nothing_outside_static():
-    from reporting.pdf import StaticOnlyFetcher
+    from reporting.pdf_fetcher import StaticOnlyFetcher
 
     fetcher = StaticOnlyFetcher()
     for url in ["file:///etc/passwd", "http://example.org/x.png", "https://example.org/font.woff"]:
