@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from axes.models import Role
-from tests.browser.pages import FACTORY_PASSWORD, open_as, sign_in
+from tests.browser.pages import open_as
 from tests.factories import DecisionFactory, MeetingFactory, UserFactory, grant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -86,10 +86,3 @@ def test_removing_a_member_asks_first(browser, live_server, coordination, val_ai
         assert not val_aigo.roles.filter(user=reader).exists()
     finally:
         context.close()
-
-
-def test_a_reader_signs_in_and_lands_on_the_dashboard(page, live_server, val_aigo):
-    grant(UserFactory(username="elu"), val_aigo, Role.READER)
-    page.goto(f"{live_server.url}/")
-    sign_in(page, "elu", FACTORY_PASSWORD)
-    expect(page).to_have_url(f"{live_server.url}/plans/val-aigo/tableau-de-bord/")
