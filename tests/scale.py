@@ -24,6 +24,7 @@ from actions.models import (
 from axes.models import Axis, Plan
 from partners.models import Organisation, OrganisationKind
 from tests.factories import OrganisationFactory, PlanFactory, create_with_history
+from tests.snapshot import Snapshot
 
 STATUSES = [Status.PLANNED, Status.IN_PROGRESS, Status.DONE, Status.ON_HOLD, Status.ABANDONED]
 
@@ -94,12 +95,36 @@ def bulk_fiches(plan: Plan, n_fiches: int, *, n_axes: int = 6, communes=None) ->
     return actions
 
 
-def bulk_plan(n_fiches: int, *, n_axes: int = 6) -> Plan:
-    """A new plan with three communes and `n_fiches` fiches."""
+def _bulk_plan(n_fiches: int, n_axes: int) -> Plan:
     plan = PlanFactory()
     plan.communes.set(OrganisationFactory.create_batch(3, commune=True))
     bulk_fiches(plan, n_fiches, n_axes=n_axes)
     return plan
+
+
+_bulk_plans: dict[tuple[int, int], Snapshot] = {}
+
+
+def bulk_plan(n_fiches: int, *, n_axes: int = 6, copied: bool = False) -> Plan:
+    """A new plan with three communes and `n_fiches` fiches.
+
+    `copied`: built once per test process and size, then copied (tests/snapshot.py), for the
+    tests that make the same plan over and over (taking the copy costs more than a build made
+    once). Copied even where the test already holds plans or organisations (test_scale_lists
+    makes a small plan before the big one): the build reads nothing of them but the factories'
+    sequences, whose names and codes the copy keeps from the first build; a copied row clashing
+    with one of the test's (a unique slug or code) makes the real build run instead."""
+    if not copied:
+        return _bulk_plan(n_fiches, n_axes)
+    key = (n_fiches, n_axes)
+    if key not in _bulk_plans:
+        _bulk_plans[key] = Snapshot(
+            lambda: _bulk_plan(n_fiches, n_axes),
+            key=lambda plan: plan.pk,
+            find=lambda pk: Plan.objects.get(pk=pk),
+            unless=lambda: False,
+        )
+    return _bulk_plans[key]()
 
 
 def bulk_plans(

@@ -117,7 +117,9 @@ class Snapshot:
 
     def _write(self) -> None:
         qn = connection.ops.quote_name
-        with connection.cursor() as cursor:
+        # Django's errors (IntegrityError for a clash) rather than psycopg's: COPY bypasses the
+        # cursor's wrapping.
+        with connection.wrap_database_errors, connection.cursor() as cursor:
             # Foreign keys are checked at commit (Django makes them deferrable): any order will do.
             for table, data in self.rows:
                 with cursor.copy(f"COPY {qn(table)} FROM STDIN") as copy:

@@ -78,6 +78,23 @@ def test_the_small_imported_plan_copied_is_the_one_imported(db):
             transaction.set_rollback(True)
 
 
+def test_a_copy_clashing_with_the_test_s_rows_gives_the_real_build(db):
+    """A copied row that a unique constraint refuses (the test already holds that slug): the
+    real build runs instead of the error reaching the test (tests/scale.py copies even where
+    the test holds plans)."""
+    snapshot = Snapshot(
+        lambda: factories.PlanFactory(), key=lambda plan: plan.pk, find=lambda pk: Plan.objects.get(pk=pk)
+    )
+    with transaction.atomic():
+        taken = snapshot()
+        transaction.set_rollback(True)
+    factories.PlanFactory(slug=taken.slug)
+    snapshot.unless = lambda: False
+    built = snapshot()
+    assert snapshot.usable and snapshot.rows, "the copy was never taken"
+    assert built.slug != taken.slug and Plan.objects.count() == 2
+
+
 def test_a_new_commune_never_takes_the_code_of_a_copied_one(db, monkeypatch):
     """The factories' commune codes wrap after 1,000; a copied plan keeps the codes of the
     communes the process built first: a commune made after the count wrapped skips them."""
