@@ -3,6 +3,8 @@ admin, by an import (in the importer's name) or a renewal; "Thématiques : ajout
 ; retiré « Jeunesse »", with who and when, on the fiche page. A same list again writes nothing,
 and the fiche page reads the same queries with one such change as with thousands."""
 
+import datetime
+import json
 import re
 
 import pytest
@@ -149,16 +151,33 @@ def test_a_plans_first_import_is_silent_and_a_new_fiche_says_its_themes(db, clai
     ]
 
 
+def many_theme_changes(action, count: int, *, added: list, removed: list, by) -> None:
+    """`count` changes of `action`'s themes, each at its own time (a microsecond apart, the last
+    one just now), as people making them one by one would leave them. On PostgreSQL written by
+    the database over a series rather than built in Python (1.5 s of a test's 2.6 s of CPU)."""
+    if connection.vendor != "postgresql":
+        TagChange.objects.bulk_create(
+            TagChange(action=action, field="themes", added=added, removed=removed, user=by)
+            for _ in range(count)
+        )
+        return
+    first = timezone.now() - datetime.timedelta(microseconds=count)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TagChange._meta.db_table} (action_id, field, added, removed, at, user_id, reason)"  # noqa: S608 (model name)
+            " SELECT %s, %s, %s::jsonb, %s::jsonb, %s + n * interval '1 microsecond', %s, ''"
+            " FROM generate_series(1, %s) n ORDER BY n",
+            [action.pk, TagChange.Field.THEMES, json.dumps(added), json.dumps(removed), first, by.pk, count],
+        )
+
+
 def test_the_fiche_page_reads_the_same_queries_with_one_change_as_with_twenty_thousand(client, claire):
     plan = build_plan(4)
     client.force_login(grant(claire, plan, Role.COORDINATOR))
     parentalite, jeunesse = theme("Parentalité"), theme("Jeunesse")
     short, long = plan.actions.get(number=1), plan.actions.get(number=2)
     short.set_tags(by=claire, themes=[parentalite])
-    TagChange.objects.bulk_create(
-        TagChange(action=long, field="themes", added=["Parentalité"], removed=["Jeunesse"], user=claire)
-        for _ in range(20_000)
-    )
+    many_theme_changes(long, 20_000, added=["Parentalité"], removed=["Jeunesse"], by=claire)
     long.set_tags(by=claire, themes=[jeunesse])
 
     def read(action):
