@@ -102,29 +102,35 @@ def _bulk_plan(n_fiches: int, n_axes: int) -> Plan:
     return plan
 
 
-_bulk_plans: dict[tuple[int, int], Snapshot] = {}
+_copies: dict[tuple, Snapshot] = {}
 
 
-def bulk_plan(n_fiches: int, *, n_axes: int = 6, copied: bool = False) -> Plan:
-    """A new plan with three communes and `n_fiches` fiches.
+def copied_plan(build, *args, **kwargs) -> Plan:
+    """The plan `build(*args, **kwargs)` makes, built once per test process and arguments, then
+    copied (tests/snapshot.py): for the tests that make the same plans over and over, in each
+    case of a parametrized test or in several modules (taking the copy costs more than a build
+    made once).
 
-    `copied`: built once per test process and size, then copied (tests/snapshot.py), for the
-    tests that make the same plan over and over (taking the copy costs more than a build made
-    once). Copied even where the test already holds plans or organisations (test_scale_lists
-    makes a small plan before the big one): the build reads nothing of them but the factories'
+    Copied even where the test already holds plans or organisations (the query-count tests make
+    a small plan before the big one): these builds read nothing of them but the factories'
     sequences, whose names and codes the copy keeps from the first build; a copied row clashing
     with one of the test's (a unique slug or code) makes the real build run instead."""
-    if not copied:
-        return _bulk_plan(n_fiches, n_axes)
-    key = (n_fiches, n_axes)
-    if key not in _bulk_plans:
-        _bulk_plans[key] = Snapshot(
-            lambda: _bulk_plan(n_fiches, n_axes),
+    key = (build, args, tuple(sorted(kwargs.items())))
+    if key not in _copies:
+        _copies[key] = Snapshot(
+            lambda: build(*args, **kwargs),
             key=lambda plan: plan.pk,
             find=lambda pk: Plan.objects.get(pk=pk),
             unless=lambda: False,
         )
-    return _bulk_plans[key]()
+    return _copies[key]()
+
+
+def bulk_plan(n_fiches: int, *, n_axes: int = 6, copied: bool = False) -> Plan:
+    """A new plan with three communes and `n_fiches` fiches (`copied`: copied_plan)."""
+    if copied:
+        return copied_plan(_bulk_plan, n_fiches, n_axes)
+    return _bulk_plan(n_fiches, n_axes)
 
 
 def bulk_plans(

@@ -295,10 +295,11 @@ def test_export_queries_do_not_grow_with_the_plan(db):
     from django.test.utils import CaptureQueriesContext
 
     from tests.factories import build_plan
+    from tests.scale import copied_plan
 
     counts = []
     for size in (20, 200):
-        plan = build_plan(size)  # every fiche has a step with a sub-step
+        plan = copied_plan(build_plan, size)  # every fiche has a step with a sub-step
         with CaptureQueriesContext(connection) as queries:
             open_format.export_plan(plan)
         counts.append(len(queries))

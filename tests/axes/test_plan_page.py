@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from actions.models import Status
 from tests.factories import ActionFactory, build_plan, grant
+from tests.scale import copied_plan
 
 
 def test_anonymous_visitor_is_sent_to_sign_in(client, val_aigo):
@@ -80,7 +81,7 @@ def count_queries(client, url) -> int:
 # notes, three permission checks and the journal (one query per kind of record).
 @pytest.mark.parametrize(("page", "bound"), [("plan", 8), ("fiche", 21)])
 def test_queries_do_not_grow_with_the_plan(reader_client, reader, page, bound):
-    small, large = build_plan(20), build_plan(200)
+    small, large = copied_plan(build_plan, 20), copied_plan(build_plan, 200)  # in each case
     grant(reader, small)
     grant(reader, large)
 

@@ -24,6 +24,7 @@ from tests.factories import (
     build_plan,
     grant,
 )
+from tests.scale import copied_plan
 
 
 def feed_url(plan, token, commune=None):
@@ -227,7 +228,7 @@ def test_feed_queries_do_not_grow_with_the_plan(db):
     counts = []
     anonymous = Client()
     for size in (20, 200):
-        plan = build_plan(size)
+        plan = copied_plan(build_plan, size)  # the plans other modules make
         grant(user, plan, Role.READER)
         Meeting.objects.create(plan=plan, instance=Instance.COTECH, date=datetime.date(2025, 1, 1))
         commune = plan.communes.first()
