@@ -196,28 +196,30 @@ def test_a_deletion_asks_first(page, live_server, coordinator, val_aigo, javascr
 
 
 @with_javascript_only("one audit of the page is enough")
-@pytest.mark.parametrize("role", ["editor", "reader"])
-def test_the_fiche_meets_wcag_and_reflows(page, live_server, val_aigo, indicator, role, javascript):
+def test_the_fiche_meets_wcag_and_reflows_for_an_editor_and_a_reader(
+    page, live_server, val_aigo, indicator, javascript
+):
     """Each page loaded once, audited at the width it was loaded at, then laid out again at the
     other: media queries follow the viewport and no script of ours reads the width
-    (static/js/app.js), so a load per width would show nothing more (as in test_reflow.py)."""
-    username = "claire" if role == "editor" else "elu"
-    grant(UserFactory(username=username), val_aigo, Role.COORDINATOR if role == "editor" else Role.READER)
-    paths = ["/plans/val-aigo/fiches/12/"]
-    if role == "editor":
-        paths.append(f"{FICHE}?modifier=pilotage")
+    (static/js/app.js), so a load per width would show nothing more (as in test_reflow.py). The
+    editor's pages, then the reader's, in one browser context, its session cookie replaced."""
+    grant(UserFactory(username="claire"), val_aigo, Role.COORDINATOR)
+    grant(UserFactory(username="elu"), val_aigo, Role.READER)
+    fiche_12 = "/plans/val-aigo/fiches/12/"
+    walks = {"claire": [fiche_12, f"{FICHE}?modifier=pilotage"], "elu": [fiche_12]}
     widths = [1366, 320]
     page.set_viewport_size({"width": widths[0], "height": 900})
-    signed_in_as(page, live_server, username)
     found = {}
-    for path in paths:
-        page.goto(f"{live_server.url}{path}")
-        for width in widths:
-            if page.viewport_size["width"] != width:
-                page.set_viewport_size({"width": width, "height": 900})
-            if width == 320 and (scroll := page.evaluate("document.documentElement.scrollWidth")) > 320:
-                found[f"{path} (320 px, défilement)"] = f"la page fait {scroll} px de large"
-            if violations := axe_violations(page):
-                found[f"{path} ({width} px, axe)"] = describe(violations)
-        widths.reverse()  # the next page loaded at the width this one was left at
+    for username, paths in walks.items():
+        signed_in_as(page, live_server, username)
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            for width in widths:
+                if page.viewport_size["width"] != width:
+                    page.set_viewport_size({"width": width, "height": 900})
+                if width == 320 and (scroll := page.evaluate("document.documentElement.scrollWidth")) > 320:
+                    found[f"{username} : {path} (320 px, défilement)"] = f"la page fait {scroll} px de large"
+                if violations := axe_violations(page):
+                    found[f"{username} : {path} ({width} px, axe)"] = describe(violations)
+            widths.reverse()  # the next page loaded at the width this one was left at
     assert not found, "\n\n".join(f"{path}:\n{text}" for path, text in found.items())
