@@ -56,33 +56,25 @@ def test_the_menu_folds_behind_a_button_on_a_phone(page, live_server, coordinati
     expect(button).to_be_focused()
 
 
-def test_without_javascript_the_menu_is_simply_listed(browser, live_server, coordination):
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 320, "height": 640})
-    page = context.new_page()
-    try:
-        open_as(page, live_server, "/plans/val-aigo/", "coordination")
-        expect(page.get_by_role("button", name="Menu")).to_be_hidden()
-        expect(
-            page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Mes fiches")
-        ).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 320
-    finally:
-        context.close()
+def test_without_javascript_the_menu_is_simply_listed(new_context, live_server, coordination):
+    page = new_context(java_script_enabled=False, viewport={"width": 320, "height": 640}).new_page()
+    open_as(page, live_server, "/plans/val-aigo/", "coordination")
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(
+        page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Mes fiches")
+    ).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["avec-js", "sans-js"])
-def test_removing_a_member_asks_first(browser, live_server, coordination, val_aigo, javascript):
+def test_removing_a_member_asks_first(new_context, live_server, coordination, val_aigo, javascript):
     reader = grant(UserFactory(username="elue", first_name="Anne", last_name="Roux"), val_aigo, Role.READER)
-    context = browser.new_context(java_script_enabled=javascript)
-    page = context.new_page()
-    try:
-        open_as(page, live_server, "/plans/val-aigo/membres/", "coordination")
-        page.get_by_role("link", name="Retirer elue").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Retirer Anne Roux du plan ?")
-        assert val_aigo.roles.filter(user=reader).exists()  # nothing removed by asking
-        page.get_by_role("button", name="Retirer du plan").click()
-        expect(page).to_have_url(f"{live_server.url}/plans/val-aigo/membres/")
-        expect(page.get_by_text("n'a plus accès au plan")).to_be_visible()
-        assert not val_aigo.roles.filter(user=reader).exists()
-    finally:
-        context.close()
+    page = new_context(java_script_enabled=javascript).new_page()
+    open_as(page, live_server, "/plans/val-aigo/membres/", "coordination")
+    page.get_by_role("link", name="Retirer elue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Retirer Anne Roux du plan ?")
+    assert val_aigo.roles.filter(user=reader).exists()  # nothing removed by asking
+    page.get_by_role("button", name="Retirer du plan").click()
+    expect(page).to_have_url(f"{live_server.url}/plans/val-aigo/membres/")
+    expect(page.get_by_text("n'a plus accès au plan")).to_be_visible()
+    assert not val_aigo.roles.filter(user=reader).exists()

@@ -44,7 +44,7 @@ def meeting(db, settings, tmp_path):
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "sans-js"])
 def test_the_copil_minutes_attached_then_downloaded_by_a_contributeur(
-    browser, live_server, meeting, tmp_path, javascript
+    new_context, live_server, meeting, tmp_path, javascript
 ):
     path = f"/plans/coteaux/reunions/{meeting.pk}/"
     minutes = tmp_path / "Compte rendu du COPIL – juin.pdf"
@@ -52,8 +52,7 @@ def test_the_copil_minutes_attached_then_downloaded_by_a_contributeur(
     wrong = tmp_path / "programme.pdf"
     wrong.write_bytes(b"MZ\x90\x00" + b"\x00" * 200)
 
-    coordinator = browser.new_context(java_script_enabled=javascript)
-    page = open_as(coordinator.new_page(), live_server, path, "claire")
+    page = open_as(new_context(java_script_enabled=javascript).new_page(), live_server, path, "claire")
     page.get_by_role("link", name="Joindre un document").click()
     field = page.get_by_label("Fichier")
     expect(field).to_have_accessible_description(
@@ -76,9 +75,8 @@ def test_the_copil_minutes_attached_then_downloaded_by_a_contributeur(
     documents = page.locator("#documents")
     expect(documents.get_by_role("link", name="Compte rendu du COPIL – juin.pdf", exact=True)).to_be_visible()
     expect(documents).to_contain_text("par Claire Dupont")
-    coordinator.close()
 
-    contributor = browser.new_context(java_script_enabled=javascript, accept_downloads=True)
+    contributor = new_context(java_script_enabled=javascript, accept_downloads=True)
     page = open_as(contributor.new_page(), live_server, path, "paul")
     expect(page.locator("#documents").get_by_role("link", name="Supprimer")).to_have_count(0)
     with page.expect_download() as info:
@@ -86,7 +84,6 @@ def test_the_copil_minutes_attached_then_downloaded_by_a_contributeur(
     download = info.value
     assert download.suggested_filename == "Compte rendu du COPIL – juin.pdf"
     assert Path(download.path()).read_bytes() == files.PDF
-    contributor.close()
 
 
 def test_a_partner_joins_a_photo_to_their_note_from_the_fiche_page(page, live_server, meeting, tmp_path):

@@ -167,7 +167,7 @@ def small_plan(django_user_model):
 
 
 def test_reader_gets_the_dossier_copil_made_in_the_background(
-    page, browser, browser_context_args, live_server, small_plan, tmp_path
+    page, new_context, live_server, small_plan, tmp_path
 ):
     """Two élus ask for the dossier COPIL, one with scripts on and one without; the plan being
     the same, they wait for the same dossier, made once by the worker."""
@@ -178,23 +178,19 @@ def test_reader_gets_the_dossier_copil_made_in_the_background(
     report = ask_for_the_dossier_copil(page, live_server, small_plan, audits)
     waiting(page, javascript=True)
 
-    plain_context = browser.new_context(**{**browser_context_args, "java_script_enabled": False})
-    try:
-        plain = signed_in_as(plain_context.new_page(), live_server, "lecteur")
-        assert ask_for_the_dossier_copil(plain, live_server, small_plan) == report
-        waiting(plain, javascript=False)
+    plain = signed_in_as(new_context(java_script_enabled=False).new_page(), live_server, "lecteur")
+    assert ask_for_the_dossier_copil(plain, live_server, small_plan) == report
+    waiting(plain, javascript=False)
 
-        run_worker()
-        report.refresh_from_db()
-        assert (report.status, report.progress) == (ReportStatus.DONE, 100)
+    run_worker()
+    report.refresh_from_db()
+    assert (report.status, report.progress) == (ReportStatus.DONE, 100)
 
-        ready(page, small_plan, True, tmp_path)
-        audits[f"{REPORTS.format(slug=small_plan.slug)}{report.pk}/ (prêt)"] = axe_violations(page)
-        failures = {url: describe(violations) for url, violations in audits.items() if violations}
-        assert not failures, "\n".join(f"{url}:\n{text}" for url, text in failures.items())
-        ready(plain, small_plan, False, tmp_path)
-    finally:
-        plain_context.close()
+    ready(page, small_plan, True, tmp_path)
+    audits[f"{REPORTS.format(slug=small_plan.slug)}{report.pk}/ (prêt)"] = axe_violations(page)
+    failures = {url: describe(violations) for url, violations in audits.items() if violations}
+    assert not failures, "\n".join(f"{url}:\n{text}" for url, text in failures.items())
+    ready(plain, small_plan, False, tmp_path)
 
 
 def test_reader_downloads_the_fiche_of_action_12(reader_page, live_server, tmp_path):
