@@ -50,11 +50,11 @@ def browser_type_launch_args(browser_type_launch_args):
 # A context goes back only when the test passed and changed nothing the emptying cannot undo:
 # after a failure, an init script (audit_every_page's), a route, a listener, a timeout, the
 # clock... it is closed, as before; a page likewise (test_csp's init script closes its page).
-_CONTEXT_CHANGES = (
+# What a context and a page both offer that leaves state behind, then each one's own.
+_CHANGES = (
     "add_init_script",
     "expose_binding",
     "expose_function",
-    "grant_permissions",
     "on",
     "once",
     "route",
@@ -63,27 +63,11 @@ _CONTEXT_CHANGES = (
     "set_default_navigation_timeout",
     "set_default_timeout",
     "set_extra_http_headers",
-    "set_geolocation",
-    "set_offline",
-    "set_storage_state",
 )
+_CONTEXT_CHANGES = (*_CHANGES, "grant_permissions", "set_geolocation", "set_offline", "set_storage_state")
 # Parts of a context any call to which leaves state behind (page.clock is the context's).
 _CONTEXT_PARTS = ("clock", "credentials", "tracing")
-_PAGE_CHANGES = (
-    "add_init_script",
-    "add_locator_handler",
-    "emulate_media",
-    "expose_binding",
-    "expose_function",
-    "on",
-    "once",
-    "route",
-    "route_from_har",
-    "route_web_socket",
-    "set_default_navigation_timeout",
-    "set_default_timeout",
-    "set_extra_http_headers",
-)
+_PAGE_CHANGES = (*_CHANGES, "add_locator_handler", "emulate_media")
 # A key or a button left held down.
 _PAGE_PART_CHANGES = {"keyboard": ("down",), "mouse": ("down",)}
 # Every kind of storage of an origin but the HTTP cache (cookies are cleared for all origins).
